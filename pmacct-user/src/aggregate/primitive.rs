@@ -1,0 +1,197 @@
+//! pmacct's aggregation primitives: the names operators write in `aggregate`, the names pmacct 1.7
+//! prints (CSV/formatted headers, JSON keys), and [`PrimitiveSet`], a plugin's aggregate as a
+//! bitmask.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::record::FlowFields;
+
+macro_rules! primitives {
+    ($($variant:ident => $name:literal, $header:literal, $json:literal;)*) => {
+        /// One aggregation primitive. Declaration order is the column order pmacct 1.7's print
+        /// plugin uses, whatever order the operator wrote in `aggregate`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u8)]
+        pub enum Primitive { $($variant),* }
+
+        impl Primitive {
+            /// Every primitive in print order.
+            pub const ALL: &'static [Primitive] = &[$(Primitive::$variant),*];
+
+            /// The name used in pmacct's `aggregate` key (`src_host`).
+            pub const fn name(self) -> &'static str {
+                match self { $(Primitive::$variant => $name),* }
+            }
+
+            /// The CSV / formatted column header pmacct 1.7 prints (`SRC_IP`).
+            pub const fn header(self) -> &'static str {
+                match self { $(Primitive::$variant => $header),* }
+            }
+
+            /// The JSON key pmacct 1.7 prints (`ip_src`).
+            pub const fn json_key(self) -> &'static str {
+                match self { $(Primitive::$variant => $json),* }
+            }
+        }
+    };
+}
+
+primitives! {
+    Tag => "tag", "TAG", "tag";
+    Tag2 => "tag2", "TAG2", "tag2";
+    SrcMac => "src_mac", "SRC_MAC", "mac_src";
+    DstMac => "dst_mac", "DST_MAC", "mac_dst";
+    Vlan => "vlan", "VLAN", "vlan";
+    Cos => "cos", "COS", "cos";
+    Etype => "etype", "ETYPE", "etype";
+    SrcAs => "src_as", "SRC_AS", "as_src";
+    DstAs => "dst_as", "DST_AS", "as_dst";
+    PeerSrcIp => "peer_src_ip", "PEER_SRC_IP", "peer_ip_src";
+    PeerDstIp => "peer_dst_ip", "PEER_DST_IP", "peer_ip_dst";
+    InIface => "in_iface", "IN_IFACE", "iface_in";
+    OutIface => "out_iface", "OUT_IFACE", "iface_out";
+    SrcHost => "src_host", "SRC_IP", "ip_src";
+    DstHost => "dst_host", "DST_IP", "ip_dst";
+    SrcMask => "src_mask", "SRC_MASK", "mask_src";
+    DstMask => "dst_mask", "DST_MASK", "mask_dst";
+    SrcPort => "src_port", "SRC_PORT", "port_src";
+    DstPort => "dst_port", "DST_PORT", "port_dst";
+    TcpFlags => "tcpflags", "TCP_FLAGS", "tcp_flags";
+    Proto => "proto", "PROTOCOL", "ip_proto";
+    Tos => "tos", "TOS", "tos";
+    SamplingRate => "sampling_rate", "SAMPLING_RATE", "sampling_rate";
+}
+
+impl Primitive {
+    /// Looks a primitive up by its `aggregate` name (case-insensitive, as pmacct is).
+    pub fn from_name(name: &str) -> Option<Primitive> {
+        Primitive::ALL.iter().copied().find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+
+    const fn bit(self) -> u64 {
+        1u64 << (self as u8)
+    }
+}
+
+impl fmt::Display for Primitive {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Error for an `aggregate` value naming a primitive we do not know.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown aggregate primitive '{0}'")]
+pub struct UnknownPrimitive(pub String);
+
+/// A plugin's aggregate: a set of primitives as a bitmask.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct PrimitiveSet(u64);
+
+impl PrimitiveSet {
+    pub const EMPTY: PrimitiveSet = PrimitiveSet(0);
+
+    /// Parses pmacct's comma-separated `aggregate` value (`src_host, dst_host, proto`).
+    pub fn parse(list: &str) -> Result<PrimitiveSet, UnknownPrimitive> {
+        let mut set = PrimitiveSet::EMPTY;
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            let p = Primitive::from_name(name).ok_or_else(|| UnknownPrimitive(name.to_string()))?;
+            set.insert(p);
+        }
+        Ok(set)
+    }
+
+    pub fn insert(&mut self, p: Primitive) {
+        self.0 |= p.bit();
+    }
+
+    pub const fn contains(self, p: Primitive) -> bool {
+        self.0 & p.bit() != 0
+    }
+
+    pub fn union(self, other: PrimitiveSet) -> PrimitiveSet {
+        PrimitiveSet(self.0 | other.0)
+    }
+
+    pub const fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The primitives in the set, in pmacct's print order.
+    pub fn iter(self) -> impl Iterator<Item = Primitive> {
+        Primitive::ALL.iter().copied().filter(move |p| self.contains(*p))
+    }
+
+    /// The aggregation key: `fields` with every primitive outside the set zeroed.
+    /// `tcpflags` is accumulated in the counters, not keyed.
+    pub fn mask(self, fields: &FlowFields) -> FlowFields {
+        let zero_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let has = |p| self.contains(p);
+        FlowFields {
+            src_mac: if has(Primitive::SrcMac) { fields.src_mac } else { [0; 6] },
+            dst_mac: if has(Primitive::DstMac) { fields.dst_mac } else { [0; 6] },
+            vlan: if has(Primitive::Vlan) { fields.vlan } else { 0 },
+            cos: if has(Primitive::Cos) { fields.cos } else { 0 },
+            etype: if has(Primitive::Etype) { fields.etype } else { 0 },
+            src_ip: if has(Primitive::SrcHost) { fields.src_ip } else { zero_ip },
+            dst_ip: if has(Primitive::DstHost) { fields.dst_ip } else { zero_ip },
+            src_mask: if has(Primitive::SrcMask) { fields.src_mask } else { 0 },
+            dst_mask: if has(Primitive::DstMask) { fields.dst_mask } else { 0 },
+            src_port: if has(Primitive::SrcPort) { fields.src_port } else { 0 },
+            dst_port: if has(Primitive::DstPort) { fields.dst_port } else { 0 },
+            proto: if has(Primitive::Proto) { fields.proto } else { 0 },
+            tos: if has(Primitive::Tos) { fields.tos } else { 0 },
+            in_iface: if has(Primitive::InIface) { fields.in_iface } else { 0 },
+            out_iface: if has(Primitive::OutIface) { fields.out_iface } else { 0 },
+            src_as: if has(Primitive::SrcAs) { fields.src_as } else { 0 },
+            dst_as: if has(Primitive::DstAs) { fields.dst_as } else { 0 },
+            peer_src_ip: if has(Primitive::PeerSrcIp) { fields.peer_src_ip } else { zero_ip },
+            peer_dst_ip: if has(Primitive::PeerDstIp) { fields.peer_dst_ip } else { zero_ip },
+            sampling_rate: if has(Primitive::SamplingRate) { fields.sampling_rate } else { 0 },
+            tag: if has(Primitive::Tag) { fields.tag } else { 0 },
+            tag2: if has(Primitive::Tag2) { fields.tag2 } else { 0 },
+        }
+    }
+}
+
+impl FromIterator<Primitive> for PrimitiveSet {
+    fn from_iter<I: IntoIterator<Item = Primitive>>(iter: I) -> Self {
+        let mut s = PrimitiveSet::EMPTY;
+        for p in iter {
+            s.insert(p);
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_order() {
+        let s = PrimitiveSet::parse("proto, dst_host,src_host , SRC_PORT").unwrap();
+        let names: Vec<_> = s.iter().map(Primitive::name).collect();
+        assert_eq!(names, ["src_host", "dst_host", "src_port", "proto"]);
+        assert_eq!(PrimitiveSet::parse("src_host, bogus"), Err(UnknownPrimitive("bogus".into())));
+    }
+
+    #[test]
+    fn mask_zeroes_unselected() {
+        let f = FlowFields {
+            src_ip: "10.0.0.1".parse().unwrap(),
+            dst_ip: "10.0.0.2".parse().unwrap(),
+            src_port: 1234,
+            dst_port: 80,
+            proto: 6,
+            vlan: 7,
+            ..Default::default()
+        };
+        let k = PrimitiveSet::parse("src_host,dst_port").unwrap().mask(&f);
+        assert_eq!(k.src_ip, f.src_ip);
+        assert_eq!(k.dst_port, 80);
+        assert_eq!(k.dst_ip, IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        assert_eq!((k.src_port, k.proto, k.vlan), (0, 0, 0));
+    }
+}

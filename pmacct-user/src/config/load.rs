@@ -1,0 +1,1 @@
+//! Layered loading of the native config (figment): file (TOML or YAML) → `PMACCT_*` env → CLI.

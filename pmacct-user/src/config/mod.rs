@@ -1,0 +1,190 @@
+//! The daemon's configuration: native TOML/YAML (through figment: file → `PMACCT_*` env → CLI)
+//! and pmacct's own `key[plugin]: value` files ([`pmacct`]), both producing the same [`Config`].
+
+pub mod load;
+pub mod pmacct;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// Whole daemon configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub daemon: DaemonConfig,
+    pub xdp: XdpConfig,
+    /// Interfaces to attach the XDP program to.
+    #[serde(rename = "interface")]
+    pub interfaces: Vec<InterfaceConfig>,
+    /// Capture files to account in userspace instead of (or beside) live interfaces
+    /// (pmacct's `pcap_savefile`).
+    pub savefile: Option<SavefileConfig>,
+    #[serde(rename = "plugin")]
+    pub plugins: Vec<PluginConfig>,
+}
+
+/// Process-wide settings.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// Prometheus endpoint; `None` disables it.
+    pub metrics_listen: Option<String>,
+    /// How often the XDP maps are drained, in milliseconds.
+    pub drain_interval_ms: u64,
+    /// How long SIGTERM waits for sinks, in seconds.
+    pub shutdown_timeout_secs: u64,
+    /// `tracing` filter directive (`info`, `pmacct_user=debug`).
+    pub log_level: String,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        Self {
+            metrics_listen: Some("127.0.0.1:9464".into()),
+            drain_interval_ms: 1000,
+            shutdown_timeout_secs: 10,
+            log_level: "info".into(),
+        }
+    }
+}
+
+/// XDP program settings shared by every interface.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct XdpConfig {
+    /// Capacity of each of the two per-CPU pre-aggregation maps.
+    pub max_flows: u32,
+}
+
+impl Default for XdpConfig {
+    fn default() -> Self {
+        Self { max_flows: 262_144 }
+    }
+}
+
+/// How to attach XDP.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttachMode {
+    /// Native (driver) mode, falling back to generic (skb) mode.
+    #[default]
+    Auto,
+    /// Native only: fail if the driver lacks XDP.
+    Native,
+    /// Generic (skb) mode only.
+    Skb,
+}
+
+/// What the program does with a packet once it is counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum XdpAction {
+    /// Mirror port: count, then `XDP_DROP`.
+    Drop,
+    /// Inline: count, then `XDP_PASS`.
+    #[default]
+    Pass,
+}
+
+/// One interface the XDP program is attached to.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceConfig {
+    pub name: String,
+    #[serde(default)]
+    pub mode: AttachMode,
+    #[serde(default)]
+    pub action: XdpAction,
+    /// 1:N packet sampling done in the kernel; counters are renormalised by N.
+    #[serde(default = "one")]
+    pub sampling_rate: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Account the packets of a capture file (pmacct's `pcap_savefile`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SavefileConfig {
+    pub path: PathBuf,
+    /// Keep running after the file ends (pmacct's `pcap_savefile_wait`); false: flush and exit.
+    #[serde(default)]
+    pub wait: bool,
+    /// Play the file this many times (pmacct's `pcap_savefile_replay`).
+    #[serde(default = "one")]
+    pub replay: u32,
+    /// 1:N sampling applied in userspace (pmacct's `sampling_rate`).
+    #[serde(default = "one")]
+    pub sampling_rate: u32,
+}
+
+/// Kind of plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PluginKind {
+    Print,
+    Memory,
+}
+
+/// print plugin output format (pmacct's `print_output`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrintFormat {
+    #[default]
+    Formatted,
+    Csv,
+    Json,
+}
+
+/// One plugin instance (pmacct's `plugins: print[name]`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginConfig {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: PluginKind,
+    /// pmacct `aggregate` primitive names.
+    pub aggregate: Vec<String>,
+    /// Seconds between flushes (pmacct `print_refresh_time`; default 60).
+    #[serde(default = "default_refresh")]
+    pub refresh_time: u64,
+    /// Time-bin width (pmacct `print_history`: `5m`, `1h`, `1d`...); none: one bin.
+    #[serde(default)]
+    pub history: Option<String>,
+    /// Round bins to (pmacct `print_history_roundoff`: any of `m`, `h`, `d`, `w`, `M`).
+    #[serde(default)]
+    pub history_roundoff: Option<String>,
+    /// print: output format.
+    #[serde(default)]
+    pub output: PrintFormat,
+    /// print: file path template (`%Y %m %d %H %M`), stdout when absent.
+    #[serde(default)]
+    pub output_file: Option<String>,
+    /// memory: Unix socket the query client talks to (pmacct `imt_path`).
+    #[serde(default)]
+    pub imt_path: Option<PathBuf>,
+}
+
+fn default_refresh() -> u64 {
+    60
+}
+
+impl PluginConfig {
+    /// A plugin with pmacct's defaults.
+    pub fn new(name: &str, kind: PluginKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            aggregate: Vec::new(),
+            refresh_time: default_refresh(),
+            history: None,
+            history_roundoff: None,
+            output: PrintFormat::default(),
+            output_file: None,
+            imt_path: None,
+        }
+    }
+}

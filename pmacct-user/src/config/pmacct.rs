@@ -1,0 +1,1 @@
+//! Reader for pmacct's own config syntax (`key[plugin]: value`).

@@ -1,0 +1,1 @@
+//! Decoders: pure functions over byte slices.

@@ -1,0 +1,1 @@
+//! Inputs: XDP map drain, capture files. Each yields [`crate::record::FlowRecord`]s.

@@ -1,0 +1,5 @@
+//! `pmacct-rs`: the daemon and its tools.
+
+fn main() -> anyhow::Result<()> {
+    Ok(())
+}

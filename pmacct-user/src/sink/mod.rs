@@ -1,0 +1,1 @@
+//! Sinks: where a plugin's flushed aggregates go (print, memory).

@@ -1,1 +1,3 @@
 //! Decoders: pure functions over byte slices.
+
+pub mod packet;

@@ -1,1 +1,5 @@
 //! Inputs: XDP map drain, capture files. Each yields [`crate::record::FlowRecord`]s.
+
+pub mod pcap;
+pub mod savefile;
+pub mod xdp;

@@ -1,0 +1,1 @@
+//! pmacctd-style accounting of a capture file (`pcap_savefile`).

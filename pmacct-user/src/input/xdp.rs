@@ -1,0 +1,1 @@
+//! Loads the XDP program, attaches it, drains its maps.

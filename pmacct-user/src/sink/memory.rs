@@ -1,0 +1,1 @@
+//! memory plugin: in-memory table served over a Unix socket to `pmacct-rs query`.

@@ -1,0 +1,1 @@
+//! print plugin: csv, json, formatted, to stdout or a file.

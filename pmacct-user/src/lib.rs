@@ -9,5 +9,6 @@ pub mod config;
 pub mod decode;
 pub mod input;
 pub mod metrics;
+pub mod query;
 pub mod record;
 pub mod sink;

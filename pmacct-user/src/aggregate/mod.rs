@@ -1,5 +1,125 @@
 //! pmacct's aggregation model: primitives, per-plugin tables keyed by the masked record, time bins.
+//!
+//! [`Aggregator`] owns one [`Plugin`] per configured plugin; the data path calls
+//! [`Aggregator::ingest`] per record and [`Aggregator::tick`] periodically, handing each returned
+//! [`FlushBatch`] to the plugin's sink.
 
+pub mod plugin;
 pub mod primitive;
+pub mod timebin;
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
+pub use plugin::{Bin, FlushBatch, Plugin, PluginStats, Table};
 pub use primitive::{Primitive, PrimitiveSet, UnknownPrimitive};
+pub use timebin::{History, HistoryUnit, TimeBinError, TimeBins};
+
+use crate::config::PluginConfig;
+use crate::record::FlowRecord;
+
+/// A plugin configuration the aggregation core cannot use; names the plugin and the bad value.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AggregateError {
+    #[error("plugin '{plugin}': unknown aggregate primitive '{value}'")]
+    Aggregate { plugin: String, value: String },
+    #[error("plugin '{plugin}': invalid history '{value}' (expected e.g. 5m, 1h, 1d, 1w, 1M)")]
+    History { plugin: String, value: String },
+    #[error(
+        "plugin '{plugin}': invalid history_roundoff '{value}' (any of m, h, d, w, M; 'w' excludes 'd' and 'M')"
+    )]
+    Roundoff { plugin: String, value: String },
+    #[error("plugin '{plugin}': refresh_time must be a positive number of seconds")]
+    RefreshTime { plugin: String },
+    #[error("plugin '{plugin}': duplicate plugin name")]
+    Duplicate { plugin: String },
+}
+
+/// Current Unix time in seconds.
+pub fn unix_now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// All plugins of the daemon.
+#[derive(Debug)]
+pub struct Aggregator {
+    plugins: Vec<Plugin>,
+    union: PrimitiveSet,
+}
+
+impl Aggregator {
+    /// Builds every plugin, started now, with local-time calendar arithmetic (pmacct's default
+    /// `timestamps_utc: false`).
+    pub fn new(cfgs: &[PluginConfig]) -> Result<Self, AggregateError> {
+        Self::with_options(cfgs, unix_now(), false)
+    }
+
+    /// Builds every plugin started at `now` (Unix seconds); `utc` is `timestamps_utc`.
+    pub fn with_options(
+        cfgs: &[PluginConfig],
+        now: i64,
+        utc: bool,
+    ) -> Result<Self, AggregateError> {
+        let mut plugins: Vec<Plugin> = Vec::with_capacity(cfgs.len());
+        for cfg in cfgs {
+            if plugins.iter().any(|p| p.config().name == cfg.name) {
+                return Err(AggregateError::Duplicate { plugin: cfg.name.clone() });
+            }
+            plugins.push(Plugin::new(cfg, now, utc)?);
+        }
+        let union = plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.primitives()));
+        Ok(Aggregator { plugins, union })
+    }
+
+    /// Accounts a record in every plugin (time bins use the record's start, else the clock).
+    pub fn ingest(&mut self, rec: &FlowRecord) {
+        let now =
+            if rec.counters.first_us == 0 && self.plugins.iter().any(|p| p.time_bins().is_some()) {
+                unix_now()
+            } else {
+                0
+            };
+        for p in &mut self.plugins {
+            p.account(rec, now);
+        }
+    }
+
+    /// Like [`Aggregator::ingest`] with an explicit clock for records without a start time.
+    pub fn ingest_at(&mut self, rec: &FlowRecord, now: i64) {
+        for p in &mut self.plugins {
+            p.account(rec, now);
+        }
+    }
+
+    /// Every primitive any plugin needs (the XDP key mask is built from it).
+    pub fn union_set(&self) -> PrimitiveSet {
+        self.union
+    }
+
+    /// The plugins, in configuration order (indices match [`Aggregator::tick`]'s).
+    pub fn plugins(&self) -> &[Plugin] {
+        &self.plugins
+    }
+
+    /// Flushes every plugin whose refresh deadline passed.
+    pub fn tick(&mut self, now: i64) -> Vec<(usize, FlushBatch)> {
+        self.plugins
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, p)| p.due(now))
+            .map(|(i, p)| (i, p.flush(now)))
+            .collect()
+    }
+
+    /// Flushes every plugin, all bins (shutdown).
+    pub fn flush_all(&mut self, now: i64) -> Vec<(usize, FlushBatch)> {
+        self.plugins.iter_mut().enumerate().map(|(i, p)| (i, p.flush_all(now))).collect()
+    }
+
+    /// Earliest refresh deadline of any plugin (for the caller's sleep).
+    pub fn next_deadline(&self) -> Option<i64> {
+        self.plugins.iter().map(Plugin::deadline).min()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -265,8 +265,8 @@ impl XdpDatapath {
 
     fn set_active(&mut self, idx: u32) -> Result<(), XdpError> {
         let map = self.ebpf.map_mut(names::CONTROL).ok_or(XdpError::Missing(names::CONTROL))?;
-        let mut ctl: Array<&mut MapData, u32> =
-            Array::try_from(map).map_err(|source| XdpError::Map { name: names::CONTROL, source })?;
+        let mut ctl: Array<&mut MapData, u32> = Array::try_from(map)
+            .map_err(|source| XdpError::Map { name: names::CONTROL, source })?;
         ctl.set(control::ACTIVE_MAP, &idx, 0)
             .map_err(|source| XdpError::Map { name: names::CONTROL, source })?;
         self.active = idx;
@@ -312,8 +312,8 @@ impl XdpDatapath {
     /// [`pmacct_common::stats`].
     pub fn stats(&self) -> Result<Vec<Vec<u64>>, XdpError> {
         let map = self.ebpf.map(names::STATS).ok_or(XdpError::Missing(names::STATS))?;
-        let arr: PerCpuArray<&MapData, u64> =
-            PerCpuArray::try_from(map).map_err(|source| XdpError::Map { name: names::STATS, source })?;
+        let arr: PerCpuArray<&MapData, u64> = PerCpuArray::try_from(map)
+            .map_err(|source| XdpError::Map { name: names::STATS, source })?;
         (0..stats::COUNT)
             .map(|i| {
                 arr.get(&i, 0)
@@ -331,7 +331,11 @@ fn wait_for_rcu_grace_period() {
     const MEMBARRIER_CMD_GLOBAL: libc::c_int = 1;
     // SAFETY: membarrier takes two ints (and a cpu id for newer commands) and touches no memory.
     let rc = unsafe { libc::syscall(libc::SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) };
-    if rc != 0 {
+    // The kernel skips synchronize_rcu() with one CPU online; on a preemptible (RT) kernel a
+    // program could still be mid-run in a softirq thread there, so sleep as well.
+    // SAFETY: sysconf has no preconditions.
+    let one_cpu = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } <= 1;
+    if rc != 0 || one_cpu {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -349,7 +353,8 @@ mod tests {
 
     #[test]
     fn key_conversion_v4_v6() {
-        let mut k = FlowKey { family: 4, proto: 6, src_port: 1234, dst_port: 80, ..Default::default() };
+        let mut k =
+            FlowKey { family: 4, proto: 6, src_port: 1234, dst_port: 80, ..Default::default() };
         k.src_addr[..4].copy_from_slice(&[10, 0, 0, 1]);
         k.dst_addr[..4].copy_from_slice(&[192, 168, 1, 2]);
         let f = key_to_fields(&k);
@@ -366,8 +371,22 @@ mod tests {
     #[test]
     fn counters_sum_across_cpus() {
         let clock = MonoToUnix { offset_ns: 1_000_000_000_000 };
-        let a = FlowCounters { packets: 2, bytes: 200, first_seen_ns: 5_000, last_seen_ns: 9_000, tcp_flags: 2, _pad: [0; 7] };
-        let b = FlowCounters { packets: 1, bytes: 60, first_seen_ns: 3_000, last_seen_ns: 4_000, tcp_flags: 16, _pad: [0; 7] };
+        let a = FlowCounters {
+            packets: 2,
+            bytes: 200,
+            first_seen_ns: 5_000,
+            last_seen_ns: 9_000,
+            tcp_flags: 2,
+            _pad: [0; 7],
+        };
+        let b = FlowCounters {
+            packets: 1,
+            bytes: 60,
+            first_seen_ns: 3_000,
+            last_seen_ns: 4_000,
+            tcp_flags: 16,
+            _pad: [0; 7],
+        };
         let idle = FlowCounters::default();
         let c = sum_counters(&[a, idle, b], clock);
         assert_eq!((c.packets, c.bytes, c.tcp_flags), (3, 260, 18));

@@ -66,6 +66,8 @@ pub struct Metrics {
     /// Aggregates written per plugin.
     pub plugin_rows_written: Family<PluginLabels, Counter>,
     pub plugin_write_errors: Family<PluginLabels, Counter>,
+    /// Flushes dropped because a plugin's sink queue was full.
+    pub plugin_batches_dropped: Family<PluginLabels, Counter>,
     /// Packets read from capture files, by outcome (read, accounted, non_ip, truncated).
     pub savefile_packets: Family<KindLabels, Counter>,
 }
@@ -91,11 +93,16 @@ impl Metrics {
             plugin_flushes: Family::default(),
             plugin_rows_written: Family::default(),
             plugin_write_errors: Family::default(),
+            plugin_batches_dropped: Family::default(),
             savefile_packets: Family::default(),
             registry: Registry::default(),
         };
         registry.register("xdp_packets", "XDP program counters per CPU", m.xdp_packets.clone());
-        registry.register("xdp_attach_mode", "XDP attach mode in use (1)", m.xdp_attach_mode.clone());
+        registry.register(
+            "xdp_attach_mode",
+            "XDP attach mode in use (1)",
+            m.xdp_attach_mode.clone(),
+        );
         registry.register(
             "xdp_map_entries",
             "Distinct flow keys read at the last drain",
@@ -113,8 +120,16 @@ impl Metrics {
             "Configured 1:N sampling rate",
             m.xdp_sampling_rate.clone(),
         );
-        registry.register("plugin_records", "Records accounted by a plugin", m.plugin_records.clone());
-        registry.register("plugin_flushes", "Purges of a plugin's tables", m.plugin_flushes.clone());
+        registry.register(
+            "plugin_records",
+            "Records accounted by a plugin",
+            m.plugin_records.clone(),
+        );
+        registry.register(
+            "plugin_flushes",
+            "Purges of a plugin's tables",
+            m.plugin_flushes.clone(),
+        );
         registry.register(
             "plugin_rows_written",
             "Aggregates written by a plugin's sink",
@@ -124,6 +139,11 @@ impl Metrics {
             "plugin_write_errors",
             "Failed writes of a plugin's sink",
             m.plugin_write_errors.clone(),
+        );
+        registry.register(
+            "plugin_batches_dropped",
+            "Flushes dropped because the sink queue was full",
+            m.plugin_batches_dropped.clone(),
         );
         registry.register(
             "savefile_packets",
@@ -222,7 +242,9 @@ mod tests {
         assert!(body.starts_with("HTTP/1.1 200 OK"), "{body}");
         assert!(body.contains("pmacct_plugin_records_total{plugin=\"p\"} 7"), "{body}");
         assert!(
-            body.contains("pmacct_xdp_packets_total{interface=\"veth0\",cpu=\"1\",counter=\"seen\"} 15"),
+            body.contains(
+                "pmacct_xdp_packets_total{interface=\"veth0\",cpu=\"1\",counter=\"seen\"} 15"
+            ),
             "{body}"
         );
     }

@@ -1,0 +1,223 @@
+//! One plugin's aggregation state: its primitive set, one table per time bin, the flush schedule.
+
+use std::collections::BTreeMap;
+use std::mem;
+
+use rustc_hash::FxHashMap;
+
+use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
+use super::{AggregateError, PrimitiveSet};
+use crate::config::PluginConfig;
+use crate::record::{Counters, FlowFields, FlowRecord};
+
+/// One aggregate table: masked key → accumulated counters.
+pub type Table = FxHashMap<FlowFields, Counters>;
+
+/// The entries of one time bin, as handed to a sink.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Bin {
+    /// Bin start in Unix seconds (pmacct's `stamp_inserted`); 0 when the plugin has no history.
+    pub start: i64,
+    pub entries: Table,
+}
+
+/// What one flush of one plugin hands to its sink. Built by swapping tables out, so it owns
+/// the entries and the plugin keeps accounting into fresh tables.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FlushBatch {
+    /// Plugin name (pmacct's `name` in `plugins: print[name]`).
+    pub plugin: String,
+    /// The plugin's aggregate (column set and order).
+    pub primitives: PrimitiveSet,
+    /// Whether the plugin has `*_history` (then `stamp_inserted`/`stamp_updated` are printed
+    /// where pmacct prints them).
+    pub history: bool,
+    /// Flush time in Unix seconds (pmacct's `stamp_updated`).
+    pub flushed_at: i64,
+    /// Bins in ascending start order.
+    pub bins: Vec<Bin>,
+}
+
+impl FlushBatch {
+    /// Number of aggregates in the batch.
+    pub fn len(&self) -> usize {
+        self.bins.iter().map(|b| b.entries.len()).sum()
+    }
+
+    /// True when no bin holds an aggregate.
+    pub fn is_empty(&self) -> bool {
+        self.bins.iter().all(|b| b.entries.is_empty())
+    }
+
+    /// Every aggregate with its bin start.
+    pub fn rows(&self) -> impl Iterator<Item = (i64, &FlowFields, &Counters)> {
+        self.bins.iter().flat_map(|b| b.entries.iter().map(move |(k, c)| (b.start, k, c)))
+    }
+}
+
+/// Per-plugin counters for metrics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PluginStats {
+    /// Records accounted.
+    pub records_in: u64,
+    /// Aggregates currently held (all bins).
+    pub entries: u64,
+    /// Flushes done (including empty ones).
+    pub flushes: u64,
+    /// Aggregates handed out by flushes.
+    pub entries_flushed: u64,
+}
+
+/// One plugin instance: aggregate, tables per time bin, refresh schedule.
+#[derive(Debug)]
+pub struct Plugin {
+    cfg: PluginConfig,
+    set: PrimitiveSet,
+    bins: Option<TimeBins>,
+    tables: BTreeMap<i64, Table>,
+    refresh: i64,
+    roundoff: String,
+    utc: bool,
+    deadline: i64,
+    stats: PluginStats,
+}
+
+impl Plugin {
+    /// Builds a plugin started at `now` (Unix seconds). `utc` is pmacct's `timestamps_utc`
+    /// (calendar arithmetic for bins and roundoff in UTC instead of local time).
+    pub fn new(cfg: &PluginConfig, now: i64, utc: bool) -> Result<Plugin, AggregateError> {
+        let set = PrimitiveSet::parse(&cfg.aggregate.join(","))
+            .map_err(|e| AggregateError::Aggregate { plugin: cfg.name.clone(), value: e.0 })?;
+        let roundoff = cfg.history_roundoff.clone().unwrap_or_default();
+        validate_roundoff(&roundoff).map_err(|_| AggregateError::Roundoff {
+            plugin: cfg.name.clone(),
+            value: roundoff.clone(),
+        })?;
+        let bins = match &cfg.history {
+            Some(h) => {
+                let history = History::parse(h).map_err(|_| AggregateError::History {
+                    plugin: cfg.name.clone(),
+                    value: h.clone(),
+                })?;
+                Some(TimeBins::new(history, &roundoff, now, utc))
+            }
+            None => None,
+        };
+        if cfg.refresh_time == 0 {
+            return Err(AggregateError::RefreshTime { plugin: cfg.name.clone() });
+        }
+        let refresh = i64::try_from(cfg.refresh_time)
+            .map_err(|_| AggregateError::RefreshTime { plugin: cfg.name.clone() })?;
+        Ok(Plugin {
+            cfg: cfg.clone(),
+            set,
+            bins,
+            tables: BTreeMap::new(),
+            refresh,
+            deadline: initial_deadline(now, refresh, &roundoff, utc),
+            roundoff,
+            utc,
+            stats: PluginStats::default(),
+        })
+    }
+
+    /// The configuration this plugin was built from.
+    pub fn config(&self) -> &PluginConfig {
+        &self.cfg
+    }
+
+    /// The plugin's aggregate.
+    pub fn primitives(&self) -> PrimitiveSet {
+        self.set
+    }
+
+    /// The time-bin layout, when `history` is set.
+    pub fn time_bins(&self) -> Option<&TimeBins> {
+        self.bins.as_ref()
+    }
+
+    /// Metrics counters.
+    pub fn stats(&self) -> PluginStats {
+        self.stats
+    }
+
+    /// Next flush deadline (Unix seconds).
+    pub fn deadline(&self) -> i64 {
+        self.deadline
+    }
+
+    /// Accounts one record: key = the record masked to the aggregate, counters merged into the
+    /// bin of the record's start time (`first_us`, or `now` when unknown).
+    pub fn account(&mut self, rec: &FlowRecord, now: i64) {
+        let start = match &self.bins {
+            None => 0,
+            Some(b) => {
+                let stamp = if rec.counters.first_us != 0 {
+                    (rec.counters.first_us / 1_000_000) as i64
+                } else {
+                    now
+                };
+                b.bin_start(stamp)
+            }
+        };
+        let key = self.set.mask(&rec.fields);
+        let table = self.tables.entry(start).or_default();
+        let mut counters = rec.counters;
+        if !self.set.contains(super::Primitive::TcpFlags) {
+            counters.tcp_flags = 0;
+        }
+        let before = table.len();
+        table.entry(key).or_default().merge(&counters);
+        self.stats.entries += (table.len() - before) as u64;
+        self.stats.records_in += 1;
+    }
+
+    /// True when the refresh deadline has passed (pmacct flushes when `now > deadline`).
+    pub fn due(&self, now: i64) -> bool {
+        now > self.deadline
+    }
+
+    /// Swaps out every bin that started at or before `now` (future bins stay, as pmacct keeps
+    /// entries newer than its current basetime) and moves the deadline on by `refresh_time`.
+    pub fn flush(&mut self, now: i64) -> FlushBatch {
+        let future = self.tables.split_off(&(now + 1));
+        let taken = mem::replace(&mut self.tables, future);
+        self.advance_deadline(now);
+        self.batch(taken, now)
+    }
+
+    /// Swaps out every bin, future ones included (shutdown).
+    pub fn flush_all(&mut self, now: i64) -> FlushBatch {
+        let taken = mem::take(&mut self.tables);
+        self.advance_deadline(now);
+        self.batch(taken, now)
+    }
+
+    fn advance_deadline(&mut self, now: i64) {
+        self.deadline += self.refresh;
+        if self.deadline < now {
+            // Fell behind (e.g. a stalled loop): realign like a fresh start.
+            self.deadline = initial_deadline(now, self.refresh, &self.roundoff, self.utc);
+        }
+    }
+
+    fn batch(&mut self, taken: BTreeMap<i64, Table>, now: i64) -> FlushBatch {
+        let bins: Vec<Bin> = taken
+            .into_iter()
+            .filter(|(_, t)| !t.is_empty())
+            .map(|(start, entries)| Bin { start, entries })
+            .collect();
+        let batch = FlushBatch {
+            plugin: self.cfg.name.clone(),
+            primitives: self.set,
+            history: self.bins.is_some(),
+            flushed_at: now,
+            bins,
+        };
+        let n = batch.len() as u64;
+        self.stats.entries = self.stats.entries.saturating_sub(n);
+        self.stats.entries_flushed += n;
+        self.stats.flushes += 1;
+        batch
+    }
+}

@@ -1,0 +1,117 @@
+//! Unit tests for key building, bins and the flush schedule.
+
+use super::*;
+use crate::config::PluginKind;
+use crate::record::{Counters, FlowFields};
+
+fn cfg(name: &str, agg: &[&str]) -> PluginConfig {
+    let mut c = PluginConfig::new(name, PluginKind::Print);
+    c.aggregate = agg.iter().map(|s| s.to_string()).collect();
+    c
+}
+
+fn rec(src: &str, dst: &str, sport: u16, bytes: u64, first_s: u64) -> FlowRecord {
+    FlowRecord {
+        fields: FlowFields {
+            src_ip: src.parse().unwrap(),
+            dst_ip: dst.parse().unwrap(),
+            src_port: sport,
+            dst_port: 80,
+            proto: 6,
+            ..Default::default()
+        },
+        counters: Counters {
+            packets: 1,
+            bytes,
+            flows: 1,
+            tcp_flags: 0x10,
+            first_us: first_s * 1_000_000,
+            last_us: first_s * 1_000_000,
+        },
+    }
+}
+
+#[test]
+fn keys_merge_on_masked_fields() {
+    let mut agg =
+        Aggregator::with_options(&[cfg("hosts", &["src_host", "dst_host"])], 1000, true).unwrap();
+    agg.ingest_at(&rec("10.0.0.1", "10.0.0.2", 1000, 100, 0), 1000);
+    agg.ingest_at(&rec("10.0.0.1", "10.0.0.2", 2000, 50, 0), 1000);
+    agg.ingest_at(&rec("10.0.0.3", "10.0.0.2", 2000, 7, 0), 1000);
+    assert_eq!(agg.plugins()[0].stats().entries, 2);
+    let out = agg.flush_all(2000);
+    let b = &out[0].1;
+    assert_eq!(b.len(), 2);
+    assert!(!b.history);
+    let k = PrimitiveSet::parse("src_host,dst_host")
+        .unwrap()
+        .mask(&rec("10.0.0.1", "10.0.0.2", 0, 0, 0).fields);
+    let c = b.bins[0].entries[&k];
+    assert_eq!((c.packets, c.bytes, c.tcp_flags), (2, 150, 0));
+    assert_eq!(agg.plugins()[0].stats().entries, 0);
+    assert_eq!(agg.plugins()[0].stats().records_in, 3);
+}
+
+#[test]
+fn union_and_errors() {
+    let agg = Aggregator::with_options(
+        &[cfg("a", &["src_host"]), cfg("b", &["dst_port", "proto"])],
+        0,
+        true,
+    )
+    .unwrap();
+    assert_eq!(agg.union_set(), PrimitiveSet::parse("src_host,dst_port,proto").unwrap());
+
+    let err = Aggregator::with_options(&[cfg("x", &["src_host", "nope"])], 0, true).unwrap_err();
+    assert_eq!(err, AggregateError::Aggregate { plugin: "x".into(), value: "nope".into() });
+    assert!(err.to_string().contains("'x'"));
+    let mut c = cfg("y", &["src_host"]);
+    c.history = Some("5q".into());
+    let err = Aggregator::with_options(&[c], 0, true).unwrap_err();
+    assert_eq!(err, AggregateError::History { plugin: "y".into(), value: "5q".into() });
+    let mut c = cfg("z", &["src_host"]);
+    c.history_roundoff = Some("wd".into());
+    assert!(matches!(
+        Aggregator::with_options(&[c], 0, true),
+        Err(AggregateError::Roundoff { .. })
+    ));
+    let mut c = cfg("r", &["src_host"]);
+    c.refresh_time = 0;
+    assert!(matches!(
+        Aggregator::with_options(&[c], 0, true),
+        Err(AggregateError::RefreshTime { .. })
+    ));
+    assert!(matches!(
+        Aggregator::with_options(&[cfg("d", &[]), cfg("d", &[])], 0, true),
+        Err(AggregateError::Duplicate { .. })
+    ));
+}
+
+#[test]
+fn history_bins_and_schedule() {
+    // Start 2026-01-01 00:03:10 UTC, 5-minute bins rounded to the hour, 60 s refresh.
+    let start = 1_767_225_790;
+    let mut c = cfg("p", &["src_host", "tcpflags"]);
+    c.history = Some("5m".into());
+    c.history_roundoff = Some("m".into());
+    let mut agg = Aggregator::with_options(&[c], start, true).unwrap();
+    let d0 = agg.plugins()[0].deadline();
+    assert_eq!(d0, 1_767_225_840); // 00:04:00
+    agg.ingest_at(&rec("10.0.0.1", "10.0.0.2", 1, 10, 1_767_225_500), start); // 23:58:20 prev day
+    agg.ingest_at(&rec("10.0.0.1", "10.0.0.2", 1, 10, 0), start); // no time: clock → 00:00 bin
+    agg.ingest_at(&rec("10.0.0.1", "10.0.0.2", 1, 10, 1_767_226_000), start); // 00:06:40 future
+    assert!(agg.tick(d0).is_empty());
+    let out = agg.tick(d0 + 1);
+    assert_eq!(out.len(), 1);
+    let b = &out[0].1;
+    assert!(b.history);
+    assert_eq!(b.flushed_at, d0 + 1);
+    let starts: Vec<i64> = b.bins.iter().map(|b| b.start).collect();
+    assert_eq!(starts, vec![1_767_225_300, 1_767_225_600]); // 23:55, 00:00
+    assert_eq!(b.rows().next().unwrap().2.tcp_flags, 0x10);
+    assert_eq!(agg.plugins()[0].deadline(), d0 + 60);
+    assert_eq!(agg.plugins()[0].stats().entries, 1); // the future bin stays
+    let rest = agg.flush_all(d0 + 2);
+    assert_eq!(rest[0].1.bins[0].start, 1_767_225_900); // 00:05
+    assert_eq!(agg.plugins()[0].stats().flushes, 2);
+}

@@ -1,1 +1,0 @@
-//! memory plugin: in-memory table served over a Unix socket to `pmacct-rs query`.

@@ -1,0 +1,121 @@
+//! `key=value,key=value` filters over aggregates (`src_host=10.0.0.1,proto=tcp`), keys being
+//! pmacct primitive names or their JSON keys.
+
+use std::net::IpAddr;
+
+use crate::aggregate::{Primitive, PrimitiveSet};
+use crate::record::{Counters, FlowFields};
+use crate::sink::print::value::parse_proto;
+
+/// A bad filter term.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum FilterError {
+    #[error("filter term '{0}' is not key=value")]
+    Syntax(String),
+    #[error("unknown primitive '{0}' in filter")]
+    Primitive(String),
+    #[error("bad value '{value}' for {primitive}")]
+    Value { primitive: String, value: String },
+}
+
+/// Conjunction of `primitive == value` terms.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    terms: Vec<(Primitive, FlowFields, u8)>,
+}
+
+fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut mac = [0u8; 6];
+    let mut parts = s.split([':', '-']);
+    for b in &mut mac {
+        *b = u8::from_str_radix(parts.next()?, 16).ok()?;
+    }
+    parts.next().is_none().then_some(mac)
+}
+
+impl Filter {
+    /// Parses `src_host=10.0.0.1,proto=tcp`; an empty string matches everything.
+    pub fn parse(s: &str) -> Result<Filter, FilterError> {
+        let mut terms = Vec::new();
+        for term in s.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (key, value) =
+                term.split_once('=').ok_or_else(|| FilterError::Syntax(term.into()))?;
+            let (key, value) = (key.trim(), value.trim());
+            let p = Primitive::from_name(key)
+                .or_else(|| Primitive::ALL.iter().copied().find(|p| p.json_key() == key))
+                .ok_or_else(|| FilterError::Primitive(key.into()))?;
+            let bad = || FilterError::Value { primitive: p.name().into(), value: value.into() };
+            let mut f = FlowFields::default();
+            let mut flags = 0u8;
+            let ip = || value.parse::<IpAddr>().map_err(|_| bad());
+            match p {
+                Primitive::Tag => f.tag = value.parse().map_err(|_| bad())?,
+                Primitive::Tag2 => f.tag2 = value.parse().map_err(|_| bad())?,
+                Primitive::SrcMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
+                Primitive::DstMac => f.dst_mac = parse_mac(value).ok_or_else(bad)?,
+                Primitive::Vlan => f.vlan = value.parse().map_err(|_| bad())?,
+                Primitive::Cos => f.cos = value.parse().map_err(|_| bad())?,
+                Primitive::Etype => {
+                    f.etype = u16::from_str_radix(value.trim_start_matches("0x"), 16)
+                        .map_err(|_| bad())?
+                }
+                Primitive::SrcAs => f.src_as = value.parse().map_err(|_| bad())?,
+                Primitive::DstAs => f.dst_as = value.parse().map_err(|_| bad())?,
+                Primitive::PeerSrcIp => f.peer_src_ip = ip()?,
+                Primitive::PeerDstIp => f.peer_dst_ip = ip()?,
+                Primitive::InIface => f.in_iface = value.parse().map_err(|_| bad())?,
+                Primitive::OutIface => f.out_iface = value.parse().map_err(|_| bad())?,
+                Primitive::SrcHost => f.src_ip = ip()?,
+                Primitive::DstHost => f.dst_ip = ip()?,
+                Primitive::SrcMask => f.src_mask = value.parse().map_err(|_| bad())?,
+                Primitive::DstMask => f.dst_mask = value.parse().map_err(|_| bad())?,
+                Primitive::SrcPort => f.src_port = value.parse().map_err(|_| bad())?,
+                Primitive::DstPort => f.dst_port = value.parse().map_err(|_| bad())?,
+                Primitive::TcpFlags => flags = value.parse().map_err(|_| bad())?,
+                Primitive::Proto => f.proto = parse_proto(value).ok_or_else(bad)?,
+                Primitive::Tos => f.tos = value.parse().map_err(|_| bad())?,
+                Primitive::SamplingRate => f.sampling_rate = value.parse().map_err(|_| bad())?,
+            }
+            terms.push((p, f, flags));
+        }
+        Ok(Filter { terms })
+    }
+
+    /// True when every term equals the aggregate's value.
+    pub fn matches(&self, key: &FlowFields, c: &Counters) -> bool {
+        self.terms.iter().all(|(p, probe, flags)| {
+            if *p == Primitive::TcpFlags {
+                return c.tcp_flags == *flags;
+            }
+            let one: PrimitiveSet = [*p].into_iter().collect();
+            one.mask(key) == one.mask(probe)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_and_match() {
+        let k = FlowFields {
+            src_ip: "10.0.0.1".parse().unwrap(),
+            proto: 6,
+            src_mac: [2, 0, 0, 0, 0, 0x49],
+            ..Default::default()
+        };
+        let c = Counters::default();
+        assert!(Filter::parse("src_host=10.0.0.1, proto=tcp").unwrap().matches(&k, &c));
+        assert!(
+            Filter::parse("ip_src=10.0.0.1,ip_proto=6,mac_src=02:00:00:00:00:49")
+                .unwrap()
+                .matches(&k, &c)
+        );
+        assert!(!Filter::parse("src_host=10.0.0.2").unwrap().matches(&k, &c));
+        assert!(Filter::parse("").unwrap().matches(&k, &c));
+        assert_eq!(Filter::parse("src_host").unwrap_err(), FilterError::Syntax("src_host".into()));
+        assert_eq!(Filter::parse("foo=1").unwrap_err(), FilterError::Primitive("foo".into()));
+        assert!(matches!(Filter::parse("proto=zzz"), Err(FilterError::Value { .. })));
+    }
+}

@@ -1,1 +1,0 @@
-//! print plugin: csv, json, formatted, to stdout or a file.

@@ -1,0 +1,31 @@
+//! `print_output: csv` (pmacct's `P_write_stats_header_csv` and the CSV branch of
+//! `P_cache_purge`): primitives in print order, then `PACKETS`, `BYTES`; no time stamps in 1.7.
+
+use super::value::write_value;
+use crate::aggregate::PrimitiveSet;
+use crate::record::{Counters, FlowFields};
+
+/// The header line, newline included.
+pub fn header(set: PrimitiveSet, sep: &str) -> String {
+    let mut out = String::new();
+    for p in set.iter() {
+        out.push_str(p.header());
+        out.push_str(sep);
+    }
+    out.push_str("PACKETS");
+    out.push_str(sep);
+    out.push_str("BYTES\n");
+    out
+}
+
+/// Appends one row, newline included.
+pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, sep: &str) {
+    for p in set.iter() {
+        write_value(out, p, k, c);
+        out.push_str(sep);
+    }
+    out.push_str(&c.packets.to_string());
+    out.push_str(sep);
+    out.push_str(&c.bytes.to_string());
+    out.push('\n');
+}

@@ -1,0 +1,66 @@
+//! `print_output: formatted` (pmacct's `P_write_stats_header_formatted` and the formatted
+//! branch of `P_cache_purge`): fixed-width left-aligned columns, then `PACKETS` (20 wide + 2)
+//! and `BYTES`; no time stamps in 1.7.
+
+use super::value::write_value;
+use crate::aggregate::{Primitive, PrimitiveSet};
+use crate::record::{Counters, FlowFields};
+
+/// `(value width, spaces after)` of each column, from pmacct's `fprintf` formats
+/// (`"%-45s  "` for addresses, `"%-5u     "` for ports, ...). The header is the column name
+/// left-aligned in `width + spaces`.
+pub const fn column(p: Primitive) -> (usize, usize) {
+    match p {
+        Primitive::Tag | Primitive::Tag2 => (10, 2),
+        Primitive::SrcMac | Primitive::DstMac => (17, 2),
+        Primitive::Vlan => (5, 2),
+        Primitive::Cos => (2, 2),
+        Primitive::Etype => (5, 2),
+        Primitive::SrcAs | Primitive::DstAs => (10, 2),
+        Primitive::PeerSrcIp | Primitive::PeerDstIp => (45, 2),
+        Primitive::InIface | Primitive::OutIface => (10, 2),
+        Primitive::SrcHost | Primitive::DstHost => (45, 2),
+        Primitive::SrcMask | Primitive::DstMask => (3, 7),
+        Primitive::SrcPort | Primitive::DstPort => (5, 5),
+        Primitive::TcpFlags => (3, 8),
+        Primitive::Proto => (10, 2),
+        Primitive::Tos => (3, 4),
+        Primitive::SamplingRate => (7, 7),
+    }
+}
+
+fn pad(out: &mut String, used: usize, width: usize, spaces: usize) {
+    let n = width.saturating_sub(used) + spaces;
+    for _ in 0..n {
+        out.push(' ');
+    }
+}
+
+/// The header line, newline included.
+pub fn header(set: PrimitiveSet) -> String {
+    let mut out = String::new();
+    for p in set.iter() {
+        let (w, s) = column(p);
+        out.push_str(p.header());
+        pad(&mut out, p.header().len(), w + s, 0);
+    }
+    out.push_str("PACKETS               BYTES\n");
+    out
+}
+
+/// Appends one row, newline included.
+pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters) {
+    for p in set.iter() {
+        let (w, s) = column(p);
+        let before = out.len();
+        write_value(out, p, k, c);
+        let used = out.len() - before;
+        pad(out, used, w, s);
+    }
+    let before = out.len();
+    out.push_str(&c.packets.to_string());
+    let used = out.len() - before;
+    pad(out, used, 20, 2);
+    out.push_str(&c.bytes.to_string());
+    out.push('\n');
+}

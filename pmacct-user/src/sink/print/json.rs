@@ -1,0 +1,58 @@
+//! `print_output: json` (pmacct's `compose_json` handlers, jansson `JSON_PRESERVE_ORDER`):
+//! `event_type`, primitives in print order, `stamp_inserted`/`stamp_updated` when history is
+//! set, then `packets`, `bytes`.
+
+use super::value::{TimestampFormat, json_is_string, write_value};
+use crate::aggregate::PrimitiveSet;
+use crate::record::{Counters, FlowFields};
+
+/// Appends `s` as a JSON string (values here are plain ASCII, but escape anyway).
+fn push_json_str(out: &mut String, s: &str) {
+    out.push('"');
+    for ch in s.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends one JSON line. `stamps` is `(bin start, flush time)` when the plugin has history.
+pub fn row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    stamps: Option<(i64, i64)>,
+    ts: TimestampFormat,
+) {
+    out.push_str("{\"event_type\": \"purge\"");
+    let mut val = String::with_capacity(48);
+    for p in set.iter() {
+        out.push_str(", \"");
+        out.push_str(p.json_key());
+        out.push_str("\": ");
+        val.clear();
+        write_value(&mut val, p, k, c);
+        if json_is_string(p) {
+            push_json_str(out, &val);
+        } else {
+            out.push_str(&val);
+        }
+    }
+    // pmacct's compose_json_history skips an entry whose basetime is 0.
+    if let Some((inserted, updated)) = stamps.filter(|s| s.0 != 0) {
+        out.push_str(", \"stamp_inserted\": ");
+        push_json_str(out, &ts.format(inserted));
+        out.push_str(", \"stamp_updated\": ");
+        push_json_str(out, &ts.format(updated));
+    }
+    out.push_str(", \"packets\": ");
+    out.push_str(&c.packets.to_string());
+    out.push_str(", \"bytes\": ");
+    out.push_str(&c.bytes.to_string());
+    out.push_str("}\n");
+}

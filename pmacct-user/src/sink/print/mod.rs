@@ -1,0 +1,272 @@
+//! print plugin: `csv`, `json`, `formatted` to stdout or to files named by a strftime template,
+//! byte-compatible with pmacct 1.7.7's print plugin.
+//!
+//! pmacct details followed (src/print_plugin.c, v1.7.7):
+//! - stdout: the CSV/formatted header is written once, before the first non-empty purge;
+//! - files: the name is `print_output_file` run through strftime with the entry's bin start
+//!   (pmacct's `basetime`); entries of different bins that map to different names go to
+//!   different files. Without history pmacct's basetime is 0 (the epoch); we use the flush time
+//!   instead, which is what an operator expects from `%Y%m%d-%H%M`;
+//! - files are overwritten per purge (`print_output_file_append: false` default) with the header
+//!   rewritten; in append mode the header is written only when the file is new;
+//! - an empty purge writes nothing (`print_write_empty_file: false` default);
+//! - CSV and formatted carry no time stamps in 1.7; JSON adds `stamp_inserted`/`stamp_updated`
+//!   (local time `%Y-%m-%d %H:%M:%S` by default) when history is set.
+//!
+//! Overwrites go through a temporary file in the same directory and a rename, so readers never
+//! see a half-written file.
+
+pub mod csv;
+pub mod formatted;
+pub mod json;
+pub mod value;
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Local, TimeZone, Timelike, Utc};
+
+use super::{Sink, SinkError, WriteReport};
+use crate::aggregate::FlushBatch;
+use crate::config::{PluginConfig, PrintFormat};
+pub use value::TimestampFormat;
+
+/// print options pmacct has and [`PluginConfig`] does not carry (yet); defaults are pmacct's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PrintOptions {
+    /// `timestamps_utc` / `timestamps_since_epoch`.
+    pub timestamps: TimestampFormat,
+    /// `print_output_file_append` (default false: overwrite per purge).
+    pub append: bool,
+    /// `print_write_empty_file` (default false).
+    pub write_empty_file: bool,
+    /// `print_output_separator` (default `,`).
+    pub separator: String,
+}
+
+impl Default for PrintOptions {
+    fn default() -> Self {
+        Self {
+            timestamps: TimestampFormat::default(),
+            append: false,
+            write_empty_file: false,
+            separator: ",".into(),
+        }
+    }
+}
+
+/// Renders pmacct's `print_output_file` template: strftime conversions `%Y %m %d %H %M %S %j
+/// %s %%` against `t` (local time unless `utc`); other text is kept as is.
+pub fn render_path(template: &str, t: i64, utc: bool) -> String {
+    let naive = if utc {
+        DateTime::<Utc>::from_timestamp(t, 0).unwrap_or_default().naive_utc()
+    } else {
+        Local.timestamp_opt(t, 0).earliest().map(|d| d.naive_local()).unwrap_or_default()
+    };
+    let mut out = String::with_capacity(template.len() + 8);
+    let mut chars = template.chars();
+    while let Some(c) = chars.next() {
+        if c != '%' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('Y') => out.push_str(&format!("{:04}", naive.year())),
+            Some('m') => out.push_str(&format!("{:02}", naive.month())),
+            Some('d') => out.push_str(&format!("{:02}", naive.day())),
+            Some('H') => out.push_str(&format!("{:02}", naive.hour())),
+            Some('M') => out.push_str(&format!("{:02}", naive.minute())),
+            Some('S') => out.push_str(&format!("{:02}", naive.second())),
+            Some('j') => out.push_str(&format!("{:03}", naive.ordinal())),
+            Some('s') => out.push_str(&t.to_string()),
+            Some('%') => out.push('%'),
+            Some(o) => {
+                out.push('%');
+                out.push(o);
+            }
+            None => out.push('%'),
+        }
+    }
+    out
+}
+
+/// The print sink of one plugin.
+pub struct PrintSink {
+    format: PrintFormat,
+    output_file: Option<String>,
+    opts: PrintOptions,
+    /// Where stdout output goes (replaceable for tests).
+    stdout: Box<dyn Write + Send>,
+    stdout_header_done: bool,
+}
+
+impl PrintSink {
+    /// A print sink for `cfg` writing to stdout or `cfg.output_file`.
+    pub fn new(cfg: &PluginConfig, opts: PrintOptions) -> Self {
+        Self::with_writer(cfg, opts, Box::new(io::stdout()))
+    }
+
+    /// Like [`PrintSink::new`] with stdout output sent to `writer` instead.
+    pub fn with_writer(
+        cfg: &PluginConfig,
+        opts: PrintOptions,
+        writer: Box<dyn Write + Send>,
+    ) -> Self {
+        PrintSink {
+            format: cfg.output,
+            output_file: cfg.output_file.clone(),
+            opts,
+            stdout: writer,
+            stdout_header_done: false,
+        }
+    }
+
+    fn header(&self, batch: &FlushBatch) -> Option<String> {
+        match self.format {
+            PrintFormat::Csv => Some(csv::header(batch.primitives, &self.opts.separator)),
+            PrintFormat::Formatted => Some(formatted::header(batch.primitives)),
+            PrintFormat::Json => None,
+        }
+    }
+
+    /// Renders the rows of the bins selected by `take` into `out`.
+    fn render_rows(
+        &self,
+        batch: &FlushBatch,
+        take: &dyn Fn(i64) -> bool,
+        out: &mut String,
+    ) -> usize {
+        let mut n = 0;
+        for bin in batch.bins.iter().filter(|b| take(b.start)) {
+            let stamps = batch.history.then_some((bin.start, batch.flushed_at));
+            for (k, c) in &bin.entries {
+                match self.format {
+                    PrintFormat::Csv => csv::row(out, batch.primitives, k, c, &self.opts.separator),
+                    PrintFormat::Formatted => formatted::row(out, batch.primitives, k, c),
+                    PrintFormat::Json => {
+                        json::row(out, batch.primitives, k, c, stamps, self.opts.timestamps)
+                    }
+                }
+                n += 1;
+            }
+        }
+        n
+    }
+
+    /// Renders the whole batch as it would be printed (header per the stdout rule).
+    pub fn render(&mut self, batch: &FlushBatch) -> String {
+        let mut out = String::new();
+        if !self.stdout_header_done
+            && let Some(h) = self.header(batch)
+        {
+            out.push_str(&h);
+        }
+        self.render_rows(batch, &|_| true, &mut out);
+        out
+    }
+
+    fn write_stdout(&mut self, batch: &FlushBatch) -> Result<WriteReport, SinkError> {
+        if batch.is_empty() {
+            return Ok(WriteReport::default());
+        }
+        let text = self.render(batch);
+        self.stdout_header_done = true;
+        let io_err = |source| SinkError::Io { path: "<stdout>".into(), source };
+        self.stdout.write_all(text.as_bytes()).map_err(io_err)?;
+        self.stdout.flush().map_err(io_err)?;
+        Ok(WriteReport { entries: batch.len(), bytes: text.len() as u64, files: Vec::new() })
+    }
+
+    fn write_files(
+        &mut self,
+        template: &str,
+        batch: &FlushBatch,
+    ) -> Result<WriteReport, SinkError> {
+        let utc = self.opts.timestamps.utc;
+        let stamp_of =
+            |start: i64| if batch.history && start != 0 { start } else { batch.flushed_at };
+        // Group bins by the file they render to, keeping bin order.
+        let mut files: Vec<(String, Vec<i64>)> = Vec::new();
+        for bin in &batch.bins {
+            let name = render_path(template, stamp_of(bin.start), utc);
+            match files.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, starts)) => starts.push(bin.start),
+                None => files.push((name, vec![bin.start])),
+            }
+        }
+        if files.is_empty() {
+            if !self.opts.write_empty_file {
+                return Ok(WriteReport::default());
+            }
+            files.push((render_path(template, batch.flushed_at, utc), Vec::new()));
+        }
+        let mut report = WriteReport::default();
+        for (name, starts) in files {
+            let path = PathBuf::from(&name);
+            let new_file = !path.exists();
+            let mut text = String::new();
+            if (!self.opts.append || new_file)
+                && let Some(h) = self.header(batch)
+            {
+                text.push_str(&h);
+            }
+            report.entries += self.render_rows(batch, &|s| starts.contains(&s), &mut text);
+            report.bytes += text.len() as u64;
+            if self.opts.append {
+                append_file(&path, text.as_bytes())?;
+            } else {
+                replace_file(&path, text.as_bytes())?;
+            }
+            report.files.push(path);
+        }
+        Ok(report)
+    }
+}
+
+fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SinkError + '_ {
+    move |source| SinkError::Io { path: path.display().to_string(), source }
+}
+
+fn create_parent(path: &Path) -> Result<(), SinkError> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => fs::create_dir_all(dir).map_err(io_error(dir)),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `data` to a temporary file beside `path` and renames it over `path`.
+fn replace_file(path: &Path, data: &[u8]) -> Result<(), SinkError> {
+    create_parent(path)?;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp.{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let result = (|| {
+        let mut f = fs::File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_data()?;
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(io_error(path))
+}
+
+fn append_file(path: &Path, data: &[u8]) -> Result<(), SinkError> {
+    create_parent(path)?;
+    let mut f = OpenOptions::new().create(true).append(true).open(path).map_err(io_error(path))?;
+    f.write_all(data).map_err(io_error(path))
+}
+
+impl Sink for PrintSink {
+    fn write(&mut self, batch: &FlushBatch) -> Result<WriteReport, SinkError> {
+        match self.output_file.clone() {
+            Some(t) => self.write_files(&t, batch),
+            None => self.write_stdout(batch),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

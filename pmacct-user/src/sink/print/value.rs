@@ -1,0 +1,232 @@
+//! Value formatting shared by the print formats: protocol names, MACs, addresses, timestamps.
+
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Local, TimeZone, Utc};
+
+use crate::aggregate::Primitive;
+use crate::record::{Counters, FlowFields};
+
+/// pmacct 1.7's `_protocols` table (src/pmacct-data.h): names for the numbers it knows; every
+/// other number below 134 is printed as its decimal string, as is anything from 134 up.
+pub fn proto_name(proto: u8) -> Option<&'static str> {
+    Some(match proto {
+        1 => "icmp",
+        2 => "igmp",
+        3 => "ggp",
+        4 => "ipencap",
+        6 => "tcp",
+        8 => "egp",
+        9 => "igp",
+        17 => "udp",
+        18 => "mux",
+        41 => "ipv6",
+        43 => "ipv6-route",
+        44 => "ipv6-frag",
+        46 => "rsvp",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        55 => "mobile",
+        56 => "tlsp",
+        58 => "ipv6-icmp",
+        59 => "ipv6-nonxt",
+        60 => "ipv6-opts",
+        80 => "iso-ip",
+        83 => "vines",
+        88 => "eigrp",
+        89 => "ospf",
+        91 => "larp",
+        93 => "ax.25",
+        94 => "ipip",
+        98 => "encap",
+        102 => "pnni",
+        103 => "pim",
+        108 => "IPcomp",
+        111 => "ipx-in-ip",
+        112 => "vrrp",
+        115 => "l2tp",
+        124 => "isis",
+        132 => "sctp",
+        133 => "fc",
+        _ => return None,
+    })
+}
+
+/// Appends the protocol as pmacct prints it (name, else decimal).
+pub fn write_proto(out: &mut String, proto: u8) {
+    match proto_name(proto) {
+        Some(n) => out.push_str(n),
+        None => {
+            let _ = write!(out, "{proto}");
+        }
+    }
+}
+
+/// Parses a protocol given as a pmacct name or a number.
+pub fn parse_proto(s: &str) -> Option<u8> {
+    s.parse::<u8>().ok().or_else(|| (0..=255u8).find(|p| proto_name(*p) == Some(s)))
+}
+
+/// Appends a MAC as pmacct's `etheraddr_string` does: lowercase, colon-separated.
+pub fn write_mac(out: &mut String, mac: &[u8; 6]) {
+    let _ = write!(
+        out,
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
+    );
+}
+
+/// Appends an address as glibc's `inet_ntop` prints it (Rust's `Display` differs only for
+/// IPv4-compatible addresses `::a.b.c.d`, which glibc prints in dotted form).
+pub fn write_ip(out: &mut String, ip: &IpAddr) {
+    if let IpAddr::V6(v6) = ip {
+        let s = v6.segments();
+        if s[..6].iter().all(|w| *w == 0) && s[6] != 0 {
+            let o = v6.octets();
+            let _ = write!(out, "::{}.{}.{}.{}", o[12], o[13], o[14], o[15]);
+            return;
+        }
+    }
+    let _ = write!(out, "{ip}");
+}
+
+/// How timestamps are printed (pmacct's `timestamps_utc`, `timestamps_since_epoch`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimestampFormat {
+    /// Print in UTC instead of local time (pmacct default: false).
+    pub utc: bool,
+    /// Print seconds since the epoch (pmacct default: false).
+    pub since_epoch: bool,
+}
+
+impl TimestampFormat {
+    /// pmacct's `compose_timestamp` without microseconds: `%Y-%m-%d %H:%M:%S` (local unless
+    /// `utc`), `0000-00-00 00:00:00` for 0, or the decimal epoch seconds.
+    pub fn format(self, secs: i64) -> String {
+        if self.since_epoch {
+            return secs.to_string();
+        }
+        if secs == 0 {
+            return "0000-00-00 00:00:00".to_string();
+        }
+        const F: &str = "%Y-%m-%d %H:%M:%S";
+        if self.utc {
+            DateTime::<Utc>::from_timestamp(secs, 0)
+                .map(|d| d.format(F).to_string())
+                .unwrap_or_else(|| secs.to_string())
+        } else {
+            Local
+                .timestamp_opt(secs, 0)
+                .earliest()
+                .map(|d| d.format(F).to_string())
+                .unwrap_or_else(|| secs.to_string())
+        }
+    }
+}
+
+/// Whether a primitive's JSON value is a string (else an integer).
+pub fn json_is_string(p: Primitive) -> bool {
+    matches!(
+        p,
+        Primitive::SrcMac
+            | Primitive::DstMac
+            | Primitive::Etype
+            | Primitive::PeerSrcIp
+            | Primitive::PeerDstIp
+            | Primitive::SrcHost
+            | Primitive::DstHost
+            | Primitive::TcpFlags
+            | Primitive::Proto
+    )
+}
+
+/// Appends one primitive's value as pmacct prints it in CSV and formatted output (and, quoted
+/// where [`json_is_string`], in JSON). `tcpflags` comes from the counters.
+pub fn write_value(out: &mut String, p: Primitive, k: &FlowFields, c: &Counters) {
+    let _ = match p {
+        Primitive::Tag => write!(out, "{}", k.tag),
+        Primitive::Tag2 => write!(out, "{}", k.tag2),
+        Primitive::SrcMac => {
+            write_mac(out, &k.src_mac);
+            Ok(())
+        }
+        Primitive::DstMac => {
+            write_mac(out, &k.dst_mac);
+            Ok(())
+        }
+        Primitive::Vlan => write!(out, "{}", k.vlan),
+        Primitive::Cos => write!(out, "{}", k.cos),
+        Primitive::Etype => write!(out, "{:x}", k.etype),
+        Primitive::SrcAs => write!(out, "{}", k.src_as),
+        Primitive::DstAs => write!(out, "{}", k.dst_as),
+        Primitive::PeerSrcIp => {
+            write_ip(out, &k.peer_src_ip);
+            Ok(())
+        }
+        Primitive::PeerDstIp => {
+            write_ip(out, &k.peer_dst_ip);
+            Ok(())
+        }
+        Primitive::InIface => write!(out, "{}", k.in_iface),
+        Primitive::OutIface => write!(out, "{}", k.out_iface),
+        Primitive::SrcHost => {
+            write_ip(out, &k.src_ip);
+            Ok(())
+        }
+        Primitive::DstHost => {
+            write_ip(out, &k.dst_ip);
+            Ok(())
+        }
+        Primitive::SrcMask => write!(out, "{}", k.src_mask),
+        Primitive::DstMask => write!(out, "{}", k.dst_mask),
+        Primitive::SrcPort => write!(out, "{}", k.src_port),
+        Primitive::DstPort => write!(out, "{}", k.dst_port),
+        Primitive::TcpFlags => write!(out, "{}", c.tcp_flags),
+        Primitive::Proto => {
+            write_proto(out, k.proto);
+            Ok(())
+        }
+        Primitive::Tos => write!(out, "{}", k.tos),
+        Primitive::SamplingRate => write!(out, "{}", k.sampling_rate),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocols_and_addresses() {
+        let mut s = String::new();
+        for p in [0u8, 1, 6, 17, 58, 108, 133, 134, 255] {
+            write_proto(&mut s, p);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 icmp tcp udp ipv6-icmp IPcomp fc 134 255 ");
+        assert_eq!(parse_proto("tcp"), Some(6));
+        assert_eq!(parse_proto("47"), Some(47));
+        assert_eq!(parse_proto("bogus"), None);
+        let mut s = String::new();
+        write_mac(&mut s, &[0x02, 0xff, 0, 0, 0, 0x0a]);
+        s.push(' ');
+        for ip in ["2001:db8:1::414d", "::1", "::", "::1.2.3.4", "::ffff:10.0.0.1", "0.0.0.0"] {
+            write_ip(&mut s, &ip.parse().unwrap());
+            s.push(' ');
+        }
+        assert_eq!(
+            s,
+            "02:ff:00:00:00:0a 2001:db8:1::414d ::1 :: ::1.2.3.4 ::ffff:10.0.0.1 0.0.0.0 "
+        );
+    }
+
+    #[test]
+    fn timestamps() {
+        let utc = TimestampFormat { utc: true, since_epoch: false };
+        assert_eq!(utc.format(1_767_225_300), "2025-12-31 23:55:00");
+        assert_eq!(utc.format(0), "0000-00-00 00:00:00");
+        let epoch = TimestampFormat { utc: false, since_epoch: true };
+        assert_eq!(epoch.format(1_767_225_300), "1767225300");
+    }
+}

@@ -1,10 +1,22 @@
 //! The daemon's configuration: native TOML/YAML (through figment: file → `PMACCT_*` env → CLI)
 //! and pmacct's own `key[plugin]: value` files ([`pmacct`]), both producing the same [`Config`].
+//!
+//! - [`load()`]: defaults → file (TOML, or YAML for `.yaml`/`.yml`) → `PMACCT_*` env → `--set`;
+//!   [`load_any`] also takes a pmacct `.conf`; [`parse_override`] splits a `--set` argument.
+//! - [`read_pmacct`] / [`parse_pmacct`]: an existing pmacct `.conf`, with warnings for keys we
+//!   accept but do not act on.
+//! - [`Config::validate`]: semantic checks, every problem named by key, value and expectation.
 
+mod error;
 pub mod load;
 pub mod pmacct;
+mod validate;
 
 use std::path::PathBuf;
+
+pub use error::{ConfigError, Problem};
+pub use load::{load, load_any, parse_override};
+pub use pmacct::{parse_pmacct, read_pmacct};
 
 use serde::{Deserialize, Serialize};
 
@@ -146,7 +158,8 @@ pub struct PluginConfig {
     pub name: String,
     #[serde(rename = "type")]
     pub kind: PluginKind,
-    /// pmacct `aggregate` primitive names.
+    /// pmacct `aggregate` primitive names. Accepts a list or pmacct's comma-separated string.
+    #[serde(deserialize_with = "string_or_list")]
     pub aggregate: Vec<String>,
     /// Seconds between flushes (pmacct `print_refresh_time`; default 60).
     #[serde(default = "default_refresh")]
@@ -166,6 +179,27 @@ pub struct PluginConfig {
     /// memory: Unix socket the query client talks to (pmacct `imt_path`).
     #[serde(default)]
     pub imt_path: Option<PathBuf>,
+}
+
+/// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => split_list(&s),
+        OneOrMany::Many(v) => {
+            v.iter().map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        }
+    })
+}
+
+/// Splits a comma-separated list, trimming blanks and dropping empty items.
+pub(crate) fn split_list(s: &str) -> Vec<String> {
+    s.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
 }
 
 fn default_refresh() -> u64 {

@@ -1,0 +1,190 @@
+//! Unit tests of the pmacct reader.
+
+use std::path::Path;
+
+use super::*;
+use crate::config::{AttachMode, InterfaceConfig, PrintFormat, SavefileConfig, XdpAction};
+
+fn parse(text: &str) -> Result<(Config, Vec<String>), ConfigError> {
+    parse_pmacct(text, Path::new("."))
+}
+
+fn err(text: &str) -> String {
+    match parse(text) {
+        Ok(c) => panic!("expected an error, got {c:?}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn comments_blanks_case_and_colons_in_values() {
+    let (cfg, warnings) = parse(
+        "! comment\n# another\n\n  PLUGINS : print[a]\nAggregate: SRC_HOST, dst_host\n\
+         print_output_file[a]: /var/log/x:%Y.json\npcap_interface: eth0\n",
+    )
+    .unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let p = &cfg.plugins[0];
+    assert_eq!(p.name, "a");
+    assert_eq!(p.aggregate, vec!["src_host", "dst_host"]);
+    assert_eq!(p.output_file.as_deref(), Some("/var/log/x:%Y.json"));
+    assert_eq!(cfg.interfaces[0].name, "eth0");
+}
+
+#[test]
+fn unnamed_plugins_are_default_type() {
+    let (cfg, _) = parse("plugins: print, memory\npcap_interface: lo\n").unwrap();
+    let names: Vec<_> = cfg.plugins.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["default_print", "default_memory"]);
+}
+
+#[test]
+fn no_plugins_line_defaults_to_memory() {
+    let (cfg, warnings) = parse("pcap_interface: lo\n").unwrap();
+    assert_eq!(cfg.plugins, vec![PluginConfig::new("default_memory", PluginKind::Memory)]);
+    assert!(warnings.iter().any(|w| w.contains("default_memory")));
+}
+
+#[test]
+fn plugin_scoping_and_later_lines_win() {
+    let (cfg, _) = parse(
+        "plugins: print[a], print[b], memory[m]\n\
+         aggregate: src_host\n\
+         aggregate[b]: dst_host\n\
+         print_refresh_time: 30\n\
+         print_refresh_time[a]: 10\n\
+         print_refresh_time[a]: 20\n\
+         print_output: csv\n\
+         imt_path: /tmp/m.pipe\n\
+         pcap_interface: lo\n",
+    )
+    .unwrap();
+    let [a, b, m] = &cfg.plugins[..] else { panic!() };
+    assert_eq!(a.aggregate, vec!["src_host"]);
+    assert_eq!(b.aggregate, vec!["dst_host"]);
+    assert_eq!(m.aggregate, vec!["src_host"]);
+    assert_eq!((a.refresh_time, b.refresh_time), (20, 30));
+    // print keys skip memory plugins, imt keys skip print plugins.
+    assert_eq!(m.refresh_time, 60);
+    assert_eq!((a.output, m.output), (PrintFormat::Csv, PrintFormat::Formatted));
+    assert_eq!(m.imt_path.as_deref(), Some(Path::new("/tmp/m.pipe")));
+    assert_eq!(a.imt_path, None);
+}
+
+#[test]
+fn global_after_named_overwrites_like_pmacct() {
+    let (cfg, _) = parse(
+        "plugins: print[a]\naggregate[a]: src_host\naggregate: dst_host\npcap_interface: lo\n",
+    )
+    .unwrap();
+    assert_eq!(cfg.plugins[0].aggregate, vec!["dst_host"]);
+}
+
+#[test]
+fn sql_aliases_and_history_seconds() {
+    let (cfg, _) = parse(
+        "plugins: print\nsql_refresh_time: 300\nsql_history: 300\nsql_history_roundoff: m\npcap_interface: lo\n",
+    )
+    .unwrap();
+    let p = &cfg.plugins[0];
+    assert_eq!(p.refresh_time, 300);
+    assert_eq!(p.history.as_deref(), Some("5m"));
+    assert_eq!(p.history_roundoff.as_deref(), Some("m"));
+    assert!(err("plugins: print\nprint_history: 90\n").contains("whole minutes"));
+}
+
+#[test]
+fn savefile_and_sampling() {
+    let (cfg, warnings) = parse(
+        "plugins: print\npcap_savefile: /tmp/x.pcap\npcap_savefile_wait: true\n\
+         pcap_savefile_replay: 3\nsampling_rate: 10\npcap_interface: eth1\nxdp_action: drop\n",
+    )
+    .unwrap();
+    assert_eq!(
+        cfg.savefile,
+        Some(SavefileConfig {
+            path: "/tmp/x.pcap".into(),
+            wait: true,
+            replay: 3,
+            sampling_rate: 10
+        })
+    );
+    assert_eq!(
+        cfg.interfaces,
+        vec![InterfaceConfig {
+            name: "eth1".into(),
+            mode: AttachMode::Auto,
+            action: XdpAction::Drop,
+            sampling_rate: 10
+        }]
+    );
+    assert!(warnings.iter().any(|w| w.contains("renormalises")));
+}
+
+#[test]
+fn interfaces_map_relative_to_base_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ifaces.map"),
+        "! map\nifindex=100\tifname=eth0\tdirection=in\nifname=eth1\n",
+    )
+    .unwrap();
+    let (cfg, warnings) =
+        parse_pmacct("plugins: print\npcap_interfaces_map: ifaces.map\n", dir.path()).unwrap();
+    let names: Vec<_> = cfg.interfaces.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["eth0", "eth1"]);
+    assert!(warnings.iter().any(|w| w.contains("ifindex/direction")));
+    std::fs::write(dir.path().join("bad.map"), "ifindex=x ifname=eth0\n").unwrap();
+    let e = parse_pmacct("plugins: print\npcap_interfaces_map: bad.map\n", dir.path())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bad.map:1: ifindex"), "{e}");
+}
+
+#[test]
+fn unimplemented_keys_in_one_warning_and_notes() {
+    let (_, warnings) = parse(
+        "plugins: print\npcap_interface: lo\ndaemonize: true\nplugin_pipe_size: 1024000\n\
+         networks_file: /x\ntimestamps_since_epoch: true\n",
+    )
+    .unwrap();
+    let ignored: Vec<_> = warnings.iter().filter(|w| w.contains("not implemented")).collect();
+    assert_eq!(ignored.len(), 1, "{warnings:?}");
+    assert!(
+        ignored[0].contains("networks_file (line 5)")
+            && ignored[0].contains("timestamps_since_epoch (line 6)")
+    );
+    assert!(warnings.iter().any(|w| w.contains("line 3: `daemonize")));
+    assert!(warnings.iter().any(|w| w.contains("line 4: `plugin_pipe_size")));
+}
+
+#[test]
+fn errors_name_key_value_and_line() {
+    let e = err("plugins: print\n\naggregate: src_host, src_net\n");
+    assert!(e.contains(":3: aggregate: \"src_host, src_net\"") && e.contains("`src_net`"), "{e}");
+    let e = err("plugins: print, kafka[k]\n");
+    assert!(e.contains(":1: plugins: \"kafka[k]\"") && e.contains("not supported"), "{e}");
+    let e = err("plugins: bogus\n");
+    assert!(e.contains("unknown plugin type `bogus`"), "{e}");
+    let e = err("plugins: print\nprint_output: xml\n");
+    assert!(e.contains(":2: print_output: \"xml\"") && e.contains("unknown"), "{e}");
+    let e = err("plugins: print\nprint_output: event_csv\n");
+    assert!(e.contains("not supported yet"), "{e}");
+    let e = err("plugins: print\nno colon here\n");
+    assert!(e.contains(":2:") && e.contains("expected `key: value`"), "{e}");
+    let e = err("plugins: print\nsampling_rate: 0\n");
+    assert!(e.contains(":2: sampling_rate: \"0\"") && e.contains(">= 1"), "{e}");
+    let e = err("plugins: print\npcap_filter: net 10.0.0.0/8\n");
+    assert!(e.contains(":2: pcap_filter"), "{e}");
+    let e = err("plugins: print[a], print[a]\n");
+    assert!(e.contains("declared twice"), "{e}");
+    let e = err("plugins: print\naggregate[: src_host\n");
+    assert!(e.contains(":2:") && e.contains("syntax error"), "{e}");
+}
+
+#[test]
+fn unknown_plugin_name_warns() {
+    let (_, warnings) =
+        parse("plugins: print[a]\npcap_interface: lo\naggregate[zz]: src_host\n").unwrap();
+    assert!(warnings.iter().any(|w| w.contains("no plugin named `zz`")), "{warnings:?}");
+}

@@ -1,0 +1,170 @@
+//! Semantic checks run after a [`Config`] is built, whatever its source. The `history` and
+//! `history_roundoff` syntax is the time-bin engine's own ([`History::parse`],
+//! [`validate_roundoff`]), so config and engine cannot disagree.
+
+use std::collections::HashSet;
+
+use super::{Config, ConfigError, PluginKind, Problem};
+use crate::aggregate::Primitive;
+use crate::aggregate::timebin::{History, validate_roundoff};
+
+const HISTORY_EXPECTED: &str =
+    "<count><unit> with unit one of m h d w M, or seconds in whole minutes (e.g. 5m, 1h, 300)";
+const ROUNDOFF_EXPECTED: &str = "letters from `m h d w M` (`w` excludes `d` and `M`)";
+
+impl Config {
+    /// Semantic checks the types cannot express. Collects every problem, not only the first.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut push = |key: String, value: &str, expected: &str| {
+            problems.push(Problem { key, value: value.to_string(), expected: expected.to_string() })
+        };
+
+        let mut ifnames = HashSet::new();
+        for (i, iface) in self.interfaces.iter().enumerate() {
+            let key = format!("interface[{i}]");
+            if iface.name.trim().is_empty() {
+                push(format!("{key}.name"), &iface.name, "a non-empty interface name");
+            } else if !ifnames.insert(iface.name.as_str()) {
+                push(format!("{key}.name"), &iface.name, "each interface listed once");
+            }
+            if iface.sampling_rate < 1 {
+                push(
+                    format!("{key}.sampling_rate"),
+                    &iface.sampling_rate.to_string(),
+                    "an integer >= 1",
+                );
+            }
+        }
+
+        if let Some(sf) = &self.savefile {
+            if sf.path.as_os_str().is_empty() {
+                push("savefile.path".into(), "", "the path of a pcap file");
+            }
+            if sf.sampling_rate < 1 {
+                push(
+                    "savefile.sampling_rate".into(),
+                    &sf.sampling_rate.to_string(),
+                    "an integer >= 1",
+                );
+            }
+            if sf.replay < 1 {
+                push("savefile.replay".into(), &sf.replay.to_string(), "an integer >= 1");
+            }
+        }
+
+        if self.daemon.drain_interval_ms < 1 {
+            push("daemon.drain_interval_ms".into(), "0", "an integer >= 1");
+        }
+        if self.xdp.max_flows < 1 {
+            push("xdp.max_flows".into(), "0", "an integer >= 1");
+        }
+
+        if self.plugins.is_empty() {
+            push(
+                "plugin".into(),
+                "",
+                "at least one plugin (e.g. a [[plugin]] table of type print)",
+            );
+        }
+        let mut names = HashSet::new();
+        for (i, p) in self.plugins.iter().enumerate() {
+            let key = if p.name.is_empty() {
+                format!("plugin[{i}]")
+            } else {
+                format!("plugin[{}]", p.name)
+            };
+            if p.name.trim().is_empty() {
+                push(format!("{key}.name"), &p.name, "a non-empty plugin name");
+            } else if !names.insert(p.name.as_str()) {
+                push(format!("{key}.name"), &p.name, "plugin names to be unique");
+            }
+            for prim in &p.aggregate {
+                if Primitive::from_name(prim.trim()).is_none() {
+                    let known: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
+                    push(
+                        format!("{key}.aggregate"),
+                        prim,
+                        &format!("a known primitive ({})", known.join(", ")),
+                    );
+                }
+            }
+            if p.refresh_time < 1 {
+                push(format!("{key}.refresh_time"), "0", "seconds >= 1");
+            }
+            if let Some(h) = &p.history
+                && History::parse(h).is_err()
+            {
+                push(format!("{key}.history"), h, HISTORY_EXPECTED);
+            }
+            if let Some(r) = &p.history_roundoff
+                && validate_roundoff(r).is_err()
+            {
+                push(format!("{key}.history_roundoff"), r, ROUNDOFF_EXPECTED);
+            }
+            if p.history_roundoff.is_some() && p.history.is_none() {
+                push(
+                    format!("{key}.history_roundoff"),
+                    p.history_roundoff.as_deref().unwrap_or(""),
+                    "history to be set too",
+                );
+            }
+            if p.kind != PluginKind::Print {
+                if let Some(f) = &p.output_file {
+                    push(format!("{key}.output_file"), f, "output_file only on print plugins");
+                }
+                if p.output != super::PrintFormat::default() {
+                    push(
+                        format!("{key}.output"),
+                        &format!("{:?}", p.output).to_lowercase(),
+                        "output only on print plugins",
+                    );
+                }
+            }
+            if p.kind != PluginKind::Memory
+                && let Some(path) = &p.imt_path
+            {
+                push(
+                    format!("{key}.imt_path"),
+                    &path.display().to_string(),
+                    "imt_path only on memory plugins",
+                );
+            }
+        }
+
+        if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PluginConfig;
+
+    #[test]
+    fn collects_every_problem() {
+        let mut p = PluginConfig::new("p", PluginKind::Memory);
+        p.aggregate = vec!["src_host".into(), "bogus".into()];
+        p.output_file = Some("/tmp/x".into());
+        let mut q = PluginConfig::new("p", PluginKind::Print);
+        q.history = Some("90s".into());
+        q.refresh_time = 0;
+        let cfg = Config { plugins: vec![p, q], ..Config::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        for needle in [
+            "plugin[p].aggregate = \"bogus\"",
+            "plugin[p].output_file",
+            "plugin[p].name = \"p\": expected plugin names to be unique",
+            "plugin[p].history = \"90s\"",
+            "plugin[p].refresh_time",
+        ] {
+            assert!(err.contains(needle), "missing {needle} in {err}");
+        }
+    }
+
+    #[test]
+    fn no_plugin_is_an_error() {
+        let err = Config::default().validate().unwrap_err().to_string();
+        assert!(err.contains("at least one plugin"), "{err}");
+    }
+}

@@ -7,6 +7,7 @@
 pub mod aggregate;
 pub mod config;
 pub mod decode;
+pub mod embedded;
 pub mod input;
 pub mod metrics;
 pub mod query;

@@ -6,6 +6,7 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod daemon;
 pub mod decode;
 pub mod embedded;
 pub mod input;

@@ -1,5 +1,168 @@
 //! `pmacct-rs`: the daemon and its tools.
 
-fn main() -> anyhow::Result<()> {
-    Ok(())
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use pmacct_user::config::{self, Config};
+use pmacct_user::daemon::{Daemon, Signals};
+use tracing::{info, warn};
+
+#[derive(Parser)]
+#[command(name = "pmacct-rs", version, about = "pmacct rebuilt in Rust: XDP flow accounting")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the daemon.
+    Run {
+        /// Native config (TOML, or YAML by extension).
+        #[arg(short, long, conflicts_with = "pmacct_config")]
+        config: Option<PathBuf>,
+        /// A pmacct config file (pmacctd.conf syntax).
+        #[arg(long)]
+        pmacct_config: Option<PathBuf>,
+        /// Override a native key, e.g. `--set daemon.drain_interval_ms=200` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
+    },
+    /// Drop-in for pmacctd: read a pmacct config file and run.
+    Pmacctd {
+        /// pmacct config file.
+        #[arg(short = 'f')]
+        file: PathBuf,
+    },
+    /// Validate a config file and print the resulting native config.
+    CheckConfig {
+        file: PathBuf,
+        /// The file is in pmacct syntax (default: by extension `.conf`).
+        #[arg(long)]
+        pmacct: bool,
+    },
+    /// Query a memory plugin (like pmacct's client: `-s`, `-c`/`-M`, `-T`, `-e`).
+    Query(QueryCli),
+}
+
+/// `pmacct-rs query` flags, modelled on pmacct's `pmacct` client.
+#[derive(clap::Args)]
+struct QueryCli {
+    /// Memory plugin socket (pmacct `imt_path`; `pmacct -p`).
+    #[arg(short = 'p', long, default_value = pmacct_user::sink::memory::DEFAULT_IMT_PATH)]
+    socket: PathBuf,
+    /// Top N aggregates (`pmacct -T`); 0 shows all (`pmacct -s`).
+    #[arg(short = 'T', long, default_value_t = 0)]
+    top: usize,
+    /// Sort by `bytes` or `packets`.
+    #[arg(long, default_value = "bytes", value_parser = ["bytes", "packets"])]
+    sort: String,
+    /// Match on primitives, e.g. `src_host=10.0.0.1,proto=tcp` (`pmacct -c ... -M ...`).
+    #[arg(short = 'M', long = "match")]
+    filter: Option<String>,
+    /// Erase the matching aggregates, or all (`pmacct -e`).
+    #[arg(short = 'e', long, conflicts_with_all = ["stats"])]
+    erase: bool,
+    /// Table statistics instead of entries.
+    #[arg(long)]
+    stats: bool,
+    /// JSON instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+impl QueryCli {
+    fn into_args(self) -> pmacct_user::query::QueryArgs {
+        use pmacct_user::query::{QueryArgs, QueryOutput};
+        use pmacct_user::sink::memory::{Request, SortBy};
+        let by = if self.sort == "packets" { SortBy::Packets } else { SortBy::Bytes };
+        let request = if self.stats {
+            Request::Stats
+        } else if self.erase {
+            Request::Erase { filter: self.filter }
+        } else if self.top == 0 && self.filter.is_some() {
+            Request::Match { filter: self.filter.unwrap_or_default() }
+        } else {
+            Request::Top { by, n: self.top, filter: self.filter }
+        };
+        let output = if self.json { QueryOutput::Json } else { QueryOutput::Table };
+        QueryArgs { socket: self.socket, request, output, ..QueryArgs::default() }
+    }
+}
+
+fn parse_overrides(raw: &[String]) -> Result<Vec<(String, String)>> {
+    raw.iter().map(|kv| Ok(config::parse_override(kv)?)).collect()
+}
+
+fn log_warnings(warnings: Vec<String>) {
+    for w in warnings {
+        warn!("{w}");
+    }
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PMACCT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+}
+
+fn read_pmacct(path: &Path) -> Result<Config> {
+    let (cfg, warnings) = config::read_pmacct(path)?;
+    log_warnings(warnings);
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+fn run(cfg: Config) -> Result<()> {
+    info!(
+        interfaces = cfg.interfaces.len(),
+        plugins = cfg.plugins.len(),
+        savefile = cfg.savefile.is_some(),
+        "starting"
+    );
+    let signals = Signals::install()?;
+    let daemon = Daemon::new(cfg, signals, pmacct_user::embedded::XDP_OBJECT)?;
+    daemon.run()
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Run { config, pmacct_config, overrides } => {
+            init_logging("info");
+            let cfg = match pmacct_config {
+                Some(p) => read_pmacct(&p)?,
+                None => {
+                    let (cfg, warnings) =
+                        config::load_any(config.as_deref(), &parse_overrides(&overrides)?)?;
+                    log_warnings(warnings);
+                    cfg
+                }
+            };
+            run(cfg)
+        }
+        Command::Pmacctd { file } => {
+            init_logging("info");
+            let cfg = read_pmacct(&file)?;
+            run(cfg)
+        }
+        Command::CheckConfig { file, pmacct } => {
+            init_logging("warn");
+            let is_pmacct = pmacct || file.extension().is_some_and(|e| e == "conf");
+            let cfg = if is_pmacct {
+                read_pmacct(&file)?
+            } else {
+                config::load(Some(&file), &[])?
+            };
+            let toml = toml::to_string_pretty(&cfg).context("rendering config")?;
+            println!("# {}: OK\n{toml}", file.display());
+            Ok(())
+        }
+        Command::Query(args) => {
+            init_logging("warn");
+            print!("{}", pmacct_user::query::run_query(&args.into_args())?);
+            Ok(())
+        }
+    }
 }

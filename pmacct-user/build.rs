@@ -10,7 +10,8 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-env-changed=PMACCT_EBPF_OBJECT");
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let object = match env::var_os("PMACCT_EBPF_OBJECT") {
         Some(p) => PathBuf::from(p),
         None => {

@@ -18,7 +18,9 @@ use crate::aggregate::{Aggregator, FlushBatch, unix_now};
 use crate::config::{Config, PluginConfig};
 use crate::input::savefile;
 use crate::input::xdp::{XdpDatapath, XdpOptions, field_mask_for};
-use crate::metrics::{InterfaceLabels, KindLabels, Metrics, ModeLabels, PluginLabels, XdpCpuLabels};
+use crate::metrics::{
+    InterfaceLabels, KindLabels, Metrics, ModeLabels, PluginLabels, XdpCpuLabels,
+};
 use crate::sink::{self, Sink};
 
 /// Signal flags set by handlers, polled by the loop.
@@ -33,7 +35,8 @@ impl Signals {
     pub fn install() -> Result<Self> {
         let s = Signals::default();
         for sig in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
-            signal_hook::flag::register(sig, s.terminate.clone()).context("installing signal handler")?;
+            signal_hook::flag::register(sig, s.terminate.clone())
+                .context("installing signal handler")?;
         }
         signal_hook::flag::register(signal_hook::consts::SIGHUP, s.reload.clone())
             .context("installing SIGHUP handler")?;
@@ -55,7 +58,8 @@ impl SinkWorker {
     fn spawn(cfg: &PluginConfig, metrics: Arc<Mutex<Metrics>>) -> Result<Self> {
         let mut sink: Box<dyn Sink> =
             sink::build_sink(cfg).with_context(|| format!("plugin '{}'", cfg.name))?;
-        let (tx, rx): (SyncSender<FlushBatch>, Receiver<FlushBatch>) = mpsc::sync_channel(SINK_QUEUE);
+        let (tx, rx): (SyncSender<FlushBatch>, Receiver<FlushBatch>) =
+            mpsc::sync_channel(SINK_QUEUE);
         let name = cfg.name.clone();
         let label = PluginLabels { plugin: name.clone() };
         let handle = std::thread::Builder::new().name(format!("sink-{name}")).spawn(move || {
@@ -84,7 +88,10 @@ impl SinkWorker {
         match tx.try_send(batch) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => {
-                metrics.plugin_batches_dropped.get_or_create(&PluginLabels { plugin: self.name.clone() }).inc();
+                metrics
+                    .plugin_batches_dropped
+                    .get_or_create(&PluginLabels { plugin: self.name.clone() })
+                    .inc();
                 warn!(plugin = %self.name, "sink queue full: flush dropped");
             }
             Err(TrySendError::Disconnected(_)) => {
@@ -148,10 +155,14 @@ impl Daemon {
             };
             let mut dp = XdpDatapath::load(xdp_object, &iface.name, opts)
                 .with_context(|| format!("interface '{}'", iface.name))?;
-            let mode = dp.attach(iface.mode).with_context(|| format!("interface '{}'", iface.name))?;
+            let mode =
+                dp.attach(iface.mode).with_context(|| format!("interface '{}'", iface.name))?;
             if let Ok(m) = metrics.lock() {
                 m.xdp_attach_mode
-                    .get_or_create(&ModeLabels { interface: iface.name.clone(), mode: mode.as_str().into() })
+                    .get_or_create(&ModeLabels {
+                        interface: iface.name.clone(),
+                        mode: mode.as_str().into(),
+                    })
                     .set(1);
                 m.xdp_sampling_rate
                     .get_or_create(&InterfaceLabels { interface: iface.name.clone() })
@@ -161,7 +172,16 @@ impl Daemon {
         }
         let last_stats = vec![Vec::new(); datapaths.len()];
         let last_records = vec![0; config.plugins.len()];
-        Ok(Self { config, metrics, aggregator, sinks, datapaths, last_stats, last_records, signals })
+        Ok(Self {
+            config,
+            metrics,
+            aggregator,
+            sinks,
+            datapaths,
+            last_stats,
+            last_records,
+            signals,
+        })
     }
 
     fn metrics(&self) -> std::sync::MutexGuard<'_, Metrics> {
@@ -178,7 +198,10 @@ impl Daemon {
         };
         for (idx, batch) in batches {
             if let Some(w) = self.sinks.get(idx) {
-                metrics.plugin_flushes.get_or_create(&PluginLabels { plugin: w.name.clone() }).inc();
+                metrics
+                    .plugin_flushes
+                    .get_or_create(&PluginLabels { plugin: w.name.clone() })
+                    .inc();
                 w.send(batch, &metrics);
             }
         }
@@ -238,7 +261,9 @@ impl Daemon {
             Err(p) => p.into_inner(),
         };
         for (i, p) in self.aggregator.plugins().iter().enumerate() {
-            let c = metrics.plugin_records.get_or_create(&PluginLabels { plugin: p.config().name.clone() });
+            let c = metrics
+                .plugin_records
+                .get_or_create(&PluginLabels { plugin: p.config().name.clone() });
             if let Some(last) = self.last_records.get_mut(i) {
                 Metrics::advance(&c, last, p.stats().records_in);
             }
@@ -286,7 +311,8 @@ impl Daemon {
     /// then drains one last time, flushes every plugin and waits for the sinks.
     pub fn run(mut self) -> Result<()> {
         self.run_savefile()?;
-        let live = !self.datapaths.is_empty() || self.config.savefile.as_ref().is_some_and(|s| s.wait);
+        let live =
+            !self.datapaths.is_empty() || self.config.savefile.as_ref().is_some_and(|s| s.wait);
         let interval = Duration::from_millis(self.config.daemon.drain_interval_ms.max(10));
         let mut next_drain = Instant::now() + interval;
         while live && !self.signals.terminate.load(Ordering::Relaxed) {
@@ -317,7 +343,8 @@ impl Daemon {
         let all = self.aggregator.flush_all(unix_now());
         self.dispatch(all);
         self.datapaths.clear(); // detaches
-        let deadline = Instant::now() + Duration::from_secs(self.config.daemon.shutdown_timeout_secs);
+        let deadline =
+            Instant::now() + Duration::from_secs(self.config.daemon.shutdown_timeout_secs);
         for w in self.sinks.drain(..) {
             w.finish(deadline);
         }

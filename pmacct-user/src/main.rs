@@ -104,7 +104,8 @@ fn log_warnings(warnings: Vec<String>) {
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PMACCT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 fn read_pmacct(path: &Path) -> Result<Config> {
@@ -150,11 +151,7 @@ fn main() -> Result<()> {
         Command::CheckConfig { file, pmacct } => {
             init_logging("warn");
             let is_pmacct = pmacct || file.extension().is_some_and(|e| e == "conf");
-            let cfg = if is_pmacct {
-                read_pmacct(&file)?
-            } else {
-                config::load(Some(&file), &[])?
-            };
+            let cfg = if is_pmacct { read_pmacct(&file)? } else { config::load(Some(&file), &[])? };
             let toml = toml::to_string_pretty(&cfg).context("rendering config")?;
             println!("# {}: OK\n{toml}", file.display());
             Ok(())

@@ -47,7 +47,11 @@ impl DaemonProc {
     fn wait_for_log(&self, needle: &str, timeout: Duration) {
         let start = Instant::now();
         while !self.log_text().contains(needle) {
-            assert!(start.elapsed() < timeout, "daemon never logged '{needle}':\n{}", self.log_text());
+            assert!(
+                start.elapsed() < timeout,
+                "daemon never logged '{needle}':\n{}",
+                self.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -87,7 +91,11 @@ fn scrape(ns: &str, port: u16) -> String {
 
 fn metric_sum(text: &str, name: &str) -> f64 {
     text.lines()
-        .filter(|l| l.starts_with(name) && (l.as_bytes().get(name.len()) == Some(&b'{') || l.as_bytes().get(name.len()) == Some(&b' ')))
+        .filter(|l| {
+            l.starts_with(name)
+                && (l.as_bytes().get(name.len()) == Some(&b'{')
+                    || l.as_bytes().get(name.len()) == Some(&b' '))
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .sum()
 }
@@ -126,8 +134,19 @@ output_file = "{out}"
     let daemon = DaemonProc::start(&pair.rx_ns, &cfg, dir.path().join("daemon.log"));
 
     let flows = vec![
-        (Frame::new("10.5.0.1", "10.5.0.2", L4::Tcp { sport: 1111, dport: 443, flags: 0x18 }, 300), 2500u64),
-        (Frame::new("2001:db8:5::1", "2001:db8:5::2", L4::Udp { sport: 53, dport: 5353 }, 80), 1200),
+        (
+            Frame::new(
+                "10.5.0.1",
+                "10.5.0.2",
+                L4::Tcp { sport: 1111, dport: 443, flags: 0x18 },
+                300,
+            ),
+            2500u64,
+        ),
+        (
+            Frame::new("2001:db8:5::1", "2001:db8:5::2", L4::Udp { sport: 53, dport: 5353 }, 80),
+            1200,
+        ),
         (Frame::new("10.5.0.3", "10.5.0.4", L4::Icmp, 20).vlan(&[42]), 900),
     ];
     let sender = pair.sender();
@@ -197,7 +216,8 @@ const AGGS: [(&str, &str); 3] = [
 fn assert_matches_pmacctd(dir: &Path, what: &str) {
     for (name, _) in AGGS {
         let (h_got, got) = read_rows(&dir.join(format!("{name}.csv")));
-        let (h_want, want) = read_rows(&shared(&format!("expected/traffic_small.pmacctd.{name}.csv")));
+        let (h_want, want) =
+            read_rows(&shared(&format!("expected/traffic_small.pmacctd.{name}.csv")));
         assert_eq!(h_got, h_want, "{what}: {name} header");
         let missing: Vec<_> = want.difference(&got).take(5).collect();
         let extra: Vec<_> = got.difference(&want).take(5).collect();

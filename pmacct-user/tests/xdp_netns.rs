@@ -28,15 +28,42 @@ fn load(pair: &VethPair, sampling_rate: u32, action: XdpAction) -> XdpDatapath {
 /// Test flows: v4/v6, TCP/UDP/ICMP, 802.1Q and 802.1ad, with distinct packet counts and sizes.
 fn flows() -> Vec<(Frame, u64)> {
     vec![
-        (Frame::new("10.1.0.1", "10.1.0.2", L4::Tcp { sport: 40000, dport: 443, flags: 0x18 }, 100), 3000),
-        (Frame::new("10.1.0.1", "10.1.0.2", L4::Tcp { sport: 40001, dport: 80, flags: 0x02 }, 0), 1500),
+        (
+            Frame::new(
+                "10.1.0.1",
+                "10.1.0.2",
+                L4::Tcp { sport: 40000, dport: 443, flags: 0x18 },
+                100,
+            ),
+            3000,
+        ),
+        (
+            Frame::new("10.1.0.1", "10.1.0.2", L4::Tcp { sport: 40001, dport: 80, flags: 0x02 }, 0),
+            1500,
+        ),
         (Frame::new("10.1.0.3", "10.1.0.4", L4::Udp { sport: 5353, dport: 53 }, 60), 2000),
         (Frame::new("10.1.0.5", "10.1.0.6", L4::Icmp, 56), 700),
-        (Frame::new("2001:db8::1", "2001:db8::2", L4::Tcp { sport: 50000, dport: 22, flags: 0x10 }, 200), 1200),
+        (
+            Frame::new(
+                "2001:db8::1",
+                "2001:db8::2",
+                L4::Tcp { sport: 50000, dport: 22, flags: 0x10 },
+                200,
+            ),
+            1200,
+        ),
         (Frame::new("2001:db8::3", "2001:db8::4", L4::Udp { sport: 123, dport: 123 }, 48), 900),
         (Frame::new("2001:db8::5", "2001:db8::6", L4::Icmp, 32), 400),
-        (Frame::new("10.2.0.1", "10.2.0.2", L4::Udp { sport: 1000, dport: 2000 }, 10).vlan(&[100]), 800),
-        (Frame::new("10.2.0.3", "10.2.0.4", L4::Tcp { sport: 1, dport: 2, flags: 0x01 }, 5).vlan(&[200, 300]), 600),
+        (
+            Frame::new("10.2.0.1", "10.2.0.2", L4::Udp { sport: 1000, dport: 2000 }, 10)
+                .vlan(&[100]),
+            800,
+        ),
+        (
+            Frame::new("10.2.0.3", "10.2.0.4", L4::Tcp { sport: 1, dport: 2, flags: 0x01 }, 5)
+                .vlan(&[200, 300]),
+            600,
+        ),
     ]
 }
 
@@ -81,7 +108,7 @@ fn send_all(sender: &netns::RawSender, flows: &[(Frame, u64)]) {
             if i < *n {
                 sender.send(bytes);
                 sent += 1;
-                if sent % 64 == 0 {
+                if sent.is_multiple_of(64) {
                     std::thread::sleep(Duration::from_micros(300));
                 }
             }
@@ -139,7 +166,10 @@ fn exact_counts_per_flow_while_draining() {
     accumulate(&mut got, dp.drain().expect("drain").records);
     accumulate(&mut got, dp.drain().expect("drain").records);
 
-    assert!(nonempty_drains >= 3, "only {nonempty_drains} of {drains_during_traffic} drains saw traffic");
+    assert!(
+        nonempty_drains >= 3,
+        "only {nonempty_drains} of {drains_during_traffic} drains saw traffic"
+    );
     let total: u64 = flows.iter().map(|(_, n)| n).sum();
     assert_eq!(stat_total(&dp, stats::SEEN), total, "program saw a different number of frames");
     assert_eq!(stat_total(&dp, stats::SAMPLED), total);
@@ -149,7 +179,9 @@ fn exact_counts_per_flow_while_draining() {
 
     for (frame, n) in &flows {
         let key = expected_key(frame, ifindex);
-        let c = got.remove(&key).unwrap_or_else(|| panic!("no aggregate for {frame:?}\nhave: {got:#?}"));
+        let c = got
+            .remove(&key)
+            .unwrap_or_else(|| panic!("no aggregate for {frame:?}\nhave: {got:#?}"));
         assert_eq!(c.packets, *n, "packets of {frame:?}");
         assert_eq!(c.bytes, n * frame.ip_len(), "bytes of {frame:?}");
         if let L4::Tcp { flags, .. } = frame.l4 {
@@ -193,7 +225,8 @@ fn pass_delivers_and_drop_does_not() {
             s.set_read_timeout(Some(Duration::from_millis(500))).expect("timeout");
             s
         });
-        let mut frame = Frame::new("10.77.0.1", "10.77.0.2", L4::Udp { sport: 4000, dport: 5000 }, 16);
+        let mut frame =
+            Frame::new("10.77.0.1", "10.77.0.2", L4::Udp { sport: 4000, dport: 5000 }, 16);
         frame.dst_mac = rx_mac;
         send_all(&pair.sender(), &[(frame, 5)]);
         let mut buf = [0u8; 64];

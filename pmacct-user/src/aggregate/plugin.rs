@@ -173,7 +173,12 @@ impl Plugin {
     }
 
     /// True when the refresh deadline has passed (pmacct flushes when `now > deadline`).
+    /// A memory plugin is due whenever it holds entries: like pmacct's, its table is live, so it
+    /// takes every tick's aggregates (one per drain interval) rather than waiting for a refresh.
     pub fn due(&self, now: i64) -> bool {
+        if self.cfg.kind == crate::config::PluginKind::Memory {
+            return !self.tables.is_empty();
+        }
         now > self.deadline
     }
 

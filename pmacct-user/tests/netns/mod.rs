@@ -11,12 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 /// Runs a command, panicking with its stderr if it fails.
 pub fn sh(args: &[&str]) {
     let out = Command::new(args[0]).args(&args[1..]).output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{:?} failed: {}",
-        args,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{:?} failed: {}", args, String::from_utf8_lossy(&out.stderr));
 }
 
 /// Fails the test early with a clear reason when it cannot create namespaces.
@@ -52,8 +47,19 @@ impl VethPair {
         sh(&["ip", "netns", "add", &pair.tx_ns]);
         sh(&["ip", "netns", "add", &pair.rx_ns]);
         sh(&[
-            "ip", "link", "add", &pair.tx_if, "netns", &pair.tx_ns, "type", "veth", "peer", "name",
-            &pair.rx_if, "netns", &pair.rx_ns,
+            "ip",
+            "link",
+            "add",
+            &pair.tx_if,
+            "netns",
+            &pair.tx_ns,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            &pair.rx_if,
+            "netns",
+            &pair.rx_ns,
         ]);
         for (ns, ifname) in [(&pair.tx_ns, &pair.tx_if), (&pair.rx_ns, &pair.rx_if)] {
             let key = format!("net.ipv6.conf.{ifname}.disable_ipv6=1");

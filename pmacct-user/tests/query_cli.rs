@@ -105,7 +105,7 @@ fn query_top_match_erase_against_live_daemon() {
 
     // Top 3 by bytes equals pmacctd's three largest aggregates.
     let mut by_bytes = want.clone();
-    by_bytes.sort_by(|a, b| b.3.cmp(&a.3));
+    by_bytes.sort_by_key(|r| std::cmp::Reverse(r.3));
     let top = query(&sock, &["-T", "3"]);
     let entries = top["entries"].as_array().expect("entries");
     assert_eq!(entries.len(), 3, "{top}");

@@ -115,7 +115,30 @@ fn read_pmacct(path: &Path) -> Result<Config> {
     Ok(cfg)
 }
 
-fn run(cfg: Config) -> Result<()> {
+/// Where the running config came from, so SIGHUP can read it again.
+#[derive(Clone)]
+enum Source {
+    Native { path: Option<PathBuf>, overrides: Vec<(String, String)> },
+    Pmacct(PathBuf),
+}
+
+impl Source {
+    fn load(&self) -> Result<(Config, Vec<String>)> {
+        Ok(match self {
+            Source::Native { path, overrides } => config::load_any(path.as_deref(), overrides)?,
+            Source::Pmacct(path) => {
+                let (cfg, warnings) = config::read_pmacct(path)?;
+                cfg.validate()?;
+                (cfg, warnings)
+            }
+        })
+    }
+}
+
+fn run(source: Source) -> Result<()> {
+    let (cfg, warnings) = source.load()?;
+    init_logging(&cfg.daemon.log_level);
+    log_warnings(warnings);
     info!(
         interfaces = cfg.interfaces.len(),
         plugins = cfg.plugins.len(),
@@ -123,31 +146,24 @@ fn run(cfg: Config) -> Result<()> {
         "starting"
     );
     let signals = Signals::install()?;
-    let daemon = Daemon::new(cfg, signals, pmacct_user::embedded::XDP_OBJECT)?;
+    let reloader = Box::new(move || {
+        let (cfg, warnings) = source.load()?;
+        log_warnings(warnings);
+        Ok(cfg)
+    });
+    let daemon =
+        Daemon::new(cfg, signals, pmacct_user::embedded::XDP_OBJECT)?.with_reloader(reloader);
     daemon.run()
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { config, pmacct_config, overrides } => {
-            init_logging("info");
-            let cfg = match pmacct_config {
-                Some(p) => read_pmacct(&p)?,
-                None => {
-                    let (cfg, warnings) =
-                        config::load_any(config.as_deref(), &parse_overrides(&overrides)?)?;
-                    log_warnings(warnings);
-                    cfg
-                }
-            };
-            run(cfg)
-        }
-        Command::Pmacctd { file } => {
-            init_logging("info");
-            let cfg = read_pmacct(&file)?;
-            run(cfg)
-        }
+        Command::Run { config, pmacct_config, overrides } => match pmacct_config {
+            Some(p) => run(Source::Pmacct(p)),
+            None => run(Source::Native { path: config, overrides: parse_overrides(&overrides)? }),
+        },
+        Command::Pmacctd { file } => run(Source::Pmacct(file)),
         Command::CheckConfig { file, pmacct } => {
             init_logging("warn");
             let is_pmacct = pmacct || file.extension().is_some_and(|e| e == "conf");

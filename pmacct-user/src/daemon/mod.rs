@@ -6,22 +6,25 @@
 //! full channel drops that flush's batch, counted in `pmacct_plugin_batches_dropped_total`.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use tracing::{error, info, warn};
 
 use crate::aggregate::{Aggregator, FlushBatch, unix_now};
-use crate::config::{Config, PluginConfig};
+use crate::config::Config;
 use crate::input::savefile;
 use crate::input::xdp::{XdpDatapath, XdpOptions, field_mask_for};
 use crate::metrics::{
     InterfaceLabels, KindLabels, Metrics, ModeLabels, PluginLabels, XdpCpuLabels,
 };
-use crate::sink::{self, Sink};
+
+mod reload;
+mod sinks;
+
+pub use reload::Reloader;
+use sinks::SinkWorker;
 
 /// Signal flags set by handlers, polled by the loop.
 #[derive(Clone, Default)]
@@ -44,78 +47,6 @@ impl Signals {
     }
 }
 
-/// A plugin's sink running in its own thread.
-struct SinkWorker {
-    name: String,
-    tx: Option<SyncSender<FlushBatch>>,
-    handle: Option<JoinHandle<()>>,
-}
-
-/// Flushes waiting per plugin before new ones are dropped.
-const SINK_QUEUE: usize = 16;
-
-impl SinkWorker {
-    fn spawn(cfg: &PluginConfig, metrics: Arc<Mutex<Metrics>>) -> Result<Self> {
-        let mut sink: Box<dyn Sink> =
-            sink::build_sink(cfg).with_context(|| format!("plugin '{}'", cfg.name))?;
-        let (tx, rx): (SyncSender<FlushBatch>, Receiver<FlushBatch>) =
-            mpsc::sync_channel(SINK_QUEUE);
-        let name = cfg.name.clone();
-        let label = PluginLabels { plugin: name.clone() };
-        let handle = std::thread::Builder::new().name(format!("sink-{name}")).spawn(move || {
-            for batch in rx {
-                let res = sink.write(&batch);
-                let m = match metrics.lock() {
-                    Ok(m) => m,
-                    Err(p) => p.into_inner(),
-                };
-                match res {
-                    Ok(report) => {
-                        m.plugin_rows_written.get_or_create(&label).inc_by(report.entries as u64);
-                    }
-                    Err(e) => {
-                        m.plugin_write_errors.get_or_create(&label).inc();
-                        error!(plugin = %label.plugin, error = %e, "sink write failed");
-                    }
-                }
-            }
-        })?;
-        Ok(Self { name, tx: Some(tx), handle: Some(handle) })
-    }
-
-    fn send(&self, batch: FlushBatch, metrics: &Metrics) {
-        let Some(tx) = &self.tx else { return };
-        match tx.try_send(batch) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                metrics
-                    .plugin_batches_dropped
-                    .get_or_create(&PluginLabels { plugin: self.name.clone() })
-                    .inc();
-                warn!(plugin = %self.name, "sink queue full: flush dropped");
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                warn!(plugin = %self.name, "sink thread gone: flush dropped");
-            }
-        }
-    }
-
-    /// Closes the queue and waits for the sink to write what it has, up to `deadline`.
-    fn finish(mut self, deadline: Instant) {
-        drop(self.tx.take());
-        if let Some(h) = self.handle.take() {
-            while !h.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            if h.is_finished() {
-                let _ = h.join();
-            } else {
-                warn!(plugin = %self.name, "sink did not finish before the shutdown timeout");
-            }
-        }
-    }
-}
-
 /// Everything the loop owns.
 pub struct Daemon {
     config: Config,
@@ -128,6 +59,10 @@ pub struct Daemon {
     /// Last `records_in` per plugin, for metric deltas.
     last_records: Vec<u64>,
     signals: Signals,
+    /// Re-reads the config on SIGHUP.
+    reloader: Option<Reloader>,
+    /// The field mask the XDP programs were loaded with.
+    xdp_field_mask: u32,
 }
 
 impl Daemon {
@@ -181,7 +116,15 @@ impl Daemon {
             last_stats,
             last_records,
             signals,
+            reloader: None,
+            xdp_field_mask: mask,
         })
+    }
+
+    /// Sets how SIGHUP re-reads the configuration.
+    pub fn with_reloader(mut self, reloader: Reloader) -> Self {
+        self.reloader = Some(reloader);
+        self
     }
 
     fn metrics(&self) -> std::sync::MutexGuard<'_, Metrics> {
@@ -311,14 +254,19 @@ impl Daemon {
     /// then drains one last time, flushes every plugin and waits for the sinks.
     pub fn run(mut self) -> Result<()> {
         self.run_savefile()?;
-        let live =
-            !self.datapaths.is_empty() || self.config.savefile.as_ref().is_some_and(|s| s.wait);
-        let interval = Duration::from_millis(self.config.daemon.drain_interval_ms.max(10));
-        let mut next_drain = Instant::now() + interval;
-        while live && !self.signals.terminate.load(Ordering::Relaxed) {
+        // A capture file without `wait` is a batch job: account it, flush, exit (pmacct's
+        // `pcap_savefile_wait: false`). Anything else runs until a signal.
+        let batch =
+            self.datapaths.is_empty() && self.config.savefile.as_ref().is_some_and(|s| !s.wait);
+        if !batch && self.datapaths.is_empty() && self.config.savefile.is_none() {
+            warn!("no interface and no capture file configured: serving plugins and metrics only");
+        }
+        let mut next_drain = Instant::now();
+        while !batch && !self.signals.terminate.load(Ordering::Relaxed) {
+            let interval = Duration::from_millis(self.config.daemon.drain_interval_ms.max(10));
             std::thread::sleep(Duration::from_millis(10).min(interval));
             if self.signals.reload.swap(false, Ordering::Relaxed) {
-                info!("SIGHUP: nothing to reload yet beyond re-opening outputs at the next flush");
+                self.reload();
             }
             if Instant::now() >= next_drain {
                 next_drain += interval;

@@ -82,7 +82,7 @@ impl Daemon {
         let mut old: Vec<Option<SinkWorker>> = self.sinks.drain(..).map(Some).collect();
         // Workers whose plugin is gone or changed finish first (their socket/file is released).
         for slot in old.iter_mut() {
-            let keep = slot.as_ref().is_some_and(|w| new.plugins.iter().any(|p| *p == w.config));
+            let keep = slot.as_ref().is_some_and(|w| new.plugins.contains(&w.config));
             if !keep && let Some(w) = slot.take() {
                 info!(plugin = %w.name, "SIGHUP: plugin removed or changed");
                 w.finish(deadline);

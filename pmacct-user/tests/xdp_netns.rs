@@ -131,8 +131,19 @@ fn ifindex_in(ns: &str, ifname: &str) -> u32 {
 
 #[test]
 fn exact_counts_per_flow_while_draining() {
+    exact_counts(false);
+}
+
+#[test]
+fn exact_counts_per_flow_while_draining_per_key() {
+    exact_counts(true);
+}
+
+/// Drains every 15 ms while the frames flow; the sum over drains equals what was sent, per flow.
+fn exact_counts(per_key: bool) {
     let pair = VethPair::new();
     let mut dp = load(&pair, 1, XdpAction::Drop);
+    dp.set_per_key_drain(per_key);
     let ifindex = ifindex_in(&pair.rx_ns, &pair.rx_if);
     let flows = flows();
 
@@ -190,6 +201,7 @@ fn exact_counts_per_flow_while_draining() {
         assert!(c.first_us > 0 && c.first_us <= c.last_us, "timestamps of {frame:?}: {c:?}");
     }
     assert!(got.is_empty(), "unexpected aggregates: {got:#?}");
+    assert_eq!(dp.uses_batch_drain(), !per_key, "batch drain must work on this kernel");
 }
 
 #[test]

@@ -10,6 +10,8 @@
 //! program run that read the old index has finished. Only then is the idle map read and cleared:
 //! nothing can write into it any more.
 
+mod batch;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
@@ -17,7 +19,7 @@ use aya::maps::{Array, MapData, PerCpuArray, PerCpuHashMap};
 use aya::programs::{Xdp, XdpMode};
 use aya::{Ebpf, EbpfLoader};
 use pmacct_common::{FlowCounters, FlowKey, ProgramConfig, action, control, field, names, stats};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::aggregate::{Primitive, PrimitiveSet};
 use crate::config::{AttachMode, XdpAction};
@@ -177,6 +179,10 @@ pub struct XdpDatapath {
     mode: Option<AttachedMode>,
     active: u32,
     sampling_rate: u32,
+    /// Set once the kernel refused a batch drain (then per-key calls are used).
+    batch_unsupported: bool,
+    /// Never try batch calls (tests of the per-key path, very old kernels).
+    per_key_only: bool,
 }
 
 impl XdpDatapath {
@@ -205,6 +211,8 @@ impl XdpDatapath {
             mode: None,
             active: 0,
             sampling_rate: cfg.sampling_rate,
+            batch_unsupported: false,
+            per_key_only: false,
         };
         dp.set_active(0)?;
         Ok(dp)
@@ -259,6 +267,16 @@ impl XdpDatapath {
         self.mode
     }
 
+    /// Drain with per-key syscalls only, never `BPF_MAP_LOOKUP_AND_DELETE_BATCH`.
+    pub fn set_per_key_drain(&mut self, on: bool) {
+        self.per_key_only = on;
+    }
+
+    /// True while drains use `BPF_MAP_LOOKUP_AND_DELETE_BATCH`.
+    pub fn uses_batch_drain(&self) -> bool {
+        !self.per_key_only && !self.batch_unsupported
+    }
+
     pub fn sampling_rate(&self) -> u32 {
         self.sampling_rate
     }
@@ -282,19 +300,39 @@ impl XdpDatapath {
         wait_for_rcu_grace_period();
         let clock = MonoToUnix::now();
         let name = if idle == 0 { names::FLOWS_0 } else { names::FLOWS_1 };
-        let map = self.ebpf.map_mut(name).ok_or(XdpError::Missing(name))?;
-        let mut flows: PerCpuHashMap<&mut MapData, FlowKey, FlowCounters> =
-            PerCpuHashMap::try_from(map).map_err(|source| XdpError::Map { name, source })?;
+        let map = match self.ebpf.map(name).ok_or(XdpError::Missing(name))? {
+            aya::maps::Map::PerCpuHashMap(data) => data,
+            _ => return Err(XdpError::Missing(name)),
+        };
         let mut entries = Vec::new();
-        for item in flows.iter() {
-            let (key, values) = item.map_err(|source| XdpError::Map { name, source })?;
-            entries.push((key, sum_counters(&values, clock)));
-        }
-        for (key, _) in &entries {
-            match flows.remove(key) {
-                Ok(()) | Err(aya::maps::MapError::KeyNotFound) => {}
-                Err(source) => return Err(XdpError::Map { name, source }),
+        let ncpus = aya::util::nr_cpus().map(|n| n.get() as usize).unwrap_or(1);
+        let batched = if self.per_key_only {
+            Err(std::io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+        } else {
+            batch::drain_percpu(map, ncpus, |key, values| {
+                entries.push((*key, sum_counters(values, clock)));
+            })
+        };
+        if let Err(e) = batched {
+            if !self.batch_unsupported && !self.per_key_only {
+                debug!(error = %e, "batch drain unavailable, using per-key calls");
+                self.batch_unsupported = true;
             }
+            let map = self.ebpf.map_mut(name).ok_or(XdpError::Missing(name))?;
+            let mut flows: PerCpuHashMap<&mut MapData, FlowKey, FlowCounters> =
+                PerCpuHashMap::try_from(map).map_err(|source| XdpError::Map { name, source })?;
+            let mut rest = Vec::new();
+            for item in flows.iter() {
+                let (key, values) = item.map_err(|source| XdpError::Map { name, source })?;
+                rest.push((key, sum_counters(&values, clock)));
+            }
+            for (key, _) in &rest {
+                match flows.remove(key) {
+                    Ok(()) | Err(aya::maps::MapError::KeyNotFound) => {}
+                    Err(source) => return Err(XdpError::Map { name, source }),
+                }
+            }
+            entries.extend(rest);
         }
         let records: Vec<FlowRecord> = entries
             .into_iter()

@@ -5,7 +5,7 @@ mod netns;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use netns::{Frame, L4, VethPair};
@@ -100,8 +100,14 @@ fn accumulate(into: &mut HashMap<FlowFields, Counters>, recs: Vec<FlowRecord>) {
 
 /// Sends every flow's frames interleaved, paced so the veth queue never overflows.
 fn send_all(sender: &netns::RawSender, flows: &[(Frame, u64)]) {
+    send_paced(sender, flows, |_| {});
+}
+
+/// Like [`send_all`], calling `between(i)` after each tenth of the rounds.
+fn send_paced(sender: &netns::RawSender, flows: &[(Frame, u64)], mut between: impl FnMut(u64)) {
     let frames: Vec<(Vec<u8>, u64)> = flows.iter().map(|(f, n)| (f.bytes(), *n)).collect();
     let max = frames.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    let step = (max / 10).max(1);
     let mut sent = 0u64;
     for i in 0..max {
         for (bytes, n) in &frames {
@@ -112,6 +118,9 @@ fn send_all(sender: &netns::RawSender, flows: &[(Frame, u64)]) {
                     std::thread::sleep(Duration::from_micros(300));
                 }
             }
+        }
+        if (i + 1) % step == 0 {
+            between(i);
         }
     }
 }
@@ -148,12 +157,22 @@ fn exact_counts(per_key: bool) {
     let flows = flows();
 
     let done = Arc::new(AtomicBool::new(false));
+    let drains = Arc::new(AtomicUsize::new(0));
     let sender = {
         let done = done.clone();
+        let drains = drains.clone();
         let flows = flows.clone();
         let raw = pair.sender();
         std::thread::spawn(move || {
-            send_all(&raw, &flows);
+            // After each tenth of the traffic, wait for a drain: drains interleave with traffic.
+            send_paced(&raw, &flows, |_| {
+                let seen = drains.load(Ordering::SeqCst);
+                let t = Instant::now();
+                while drains.load(Ordering::SeqCst) == seen && t.elapsed() < Duration::from_secs(10)
+                {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            });
             done.store(true, Ordering::SeqCst);
         })
     };
@@ -166,6 +185,7 @@ fn exact_counts(per_key: bool) {
         std::thread::sleep(Duration::from_millis(15));
         let d = dp.drain().expect("drain");
         drains_during_traffic += 1;
+        drains.fetch_add(1, Ordering::SeqCst);
         if d.entries > 0 {
             nonempty_drains += 1;
         }

@@ -286,3 +286,55 @@ fn pmacctd_savefile_matches_pmacctd() {
     assert!(out.status.success(), "pmacct-rs pmacctd: {}", String::from_utf8_lossy(&out.stderr));
     assert_matches_pmacctd(dir.path(), "pmacctd -f with pcap_savefile");
 }
+
+#[test]
+fn pmacctd_conf_with_pcap_interface_attaches_xdp() {
+    let pair = VethPair::new();
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = dir.path().join("out.csv");
+    let conf = dir.path().join("pmacctd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "! an operator's pmacctd.conf, unchanged but for the interface\n\
+             daemonize: false\n\
+             pcap_interface: {}\n\
+             plugins: print[out]\n\
+             aggregate[out]: src_host, dst_host, proto, tos\n\
+             print_output[out]: csv\n\
+             print_output_file[out]: {}\n\
+             print_refresh_time[out]: 3600\n\
+             plugin_pipe_size: 10240000\n\
+             metrics_listen: 127.0.0.1:19466\n",
+            pair.rx_if,
+            out.display()
+        ),
+    )
+    .expect("conf");
+    let log = dir.path().join("daemon.log");
+    let child = Command::new("ip")
+        .args(["netns", "exec", &pair.rx_ns, BIN, "pmacctd", "-f"])
+        .arg(&conf)
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log"))
+        .spawn()
+        .expect("spawn");
+    let daemon = DaemonProc { child, log };
+    daemon.wait_for_log("XDP attached", Duration::from_secs(30));
+    let mut frame = Frame::new("10.6.0.1", "10.6.0.2", L4::Udp { sport: 9, dport: 9 }, 100);
+    frame.tos = 0x10;
+    let sender = pair.sender();
+    for _ in 0..321 {
+        sender.send(&frame.bytes());
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    daemon.stop();
+    let text = std::fs::read_to_string(&out).expect("output");
+    assert_eq!(
+        text,
+        format!(
+            "SRC_IP,DST_IP,PROTOCOL,TOS,PACKETS,BYTES\n10.6.0.1,10.6.0.2,udp,16,321,{}\n",
+            321 * frame.ip_len()
+        )
+    );
+}

@@ -109,9 +109,10 @@ pub struct FlowCounters {
     pub packets: u64,
     /// Bytes as pmacctd counts them: IPv4 total length, IPv6 payload length + 40.
     pub bytes: u64,
-    /// `bpf_ktime_get_ns()` (CLOCK_MONOTONIC) of the first sampled packet.
+    /// CLOCK_MONOTONIC ns of the first sampled packet (`bpf_ktime_get_coarse_ns()`: same
+    /// timeline as `bpf_ktime_get_ns()`, at most one tick behind, far cheaper).
     pub first_seen_ns: u64,
-    /// `bpf_ktime_get_ns()` of the last sampled packet.
+    /// CLOCK_MONOTONIC ns (coarse) of the last sampled packet.
     pub last_seen_ns: u64,
     /// OR of the TCP flags seen.
     pub tcp_flags: u8,

@@ -1,1 +1,78 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's build tool.
+//!
+//! * `setup` — toolchains, the LLVM prefix for bpf-linker, bpf-linker, Debian test packages.
+//! * `build-ebpf` — the XDP object (`target/bpfel-unknown-none/release/pmacct`).
+//! * `test` — build-ebpf, then the workspace tests (extra args are passed to `cargo test`).
+//! * `run` — build-ebpf, then `pmacct-rs` with the given args.
+//! * `bench xdp` — per-packet cost of the XDP programs through `BPF_PROG_TEST_RUN` (root).
+
+mod ebpf;
+mod setup;
+mod tasks;
+mod toolchain;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "pmacct-rs build tool")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Install what building and testing need; skips what is already present.
+    Setup {
+        /// Do not install Debian packages.
+        #[arg(long)]
+        no_apt: bool,
+    },
+    /// Build the XDP object with the pinned nightly and print its path.
+    BuildEbpf {
+        /// Build the release profile (default) or, with `--release false`, the debug one.
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        release: bool,
+    },
+    /// Build the XDP object, then run the workspace tests.
+    Test {
+        /// Arguments passed to `cargo test` (after `--`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Build the XDP object, then run the daemon with the given arguments.
+    Run {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Run a benchmark and print its table.
+    Bench {
+        #[arg(value_enum)]
+        which: Bench,
+        /// Arguments passed to the benchmark binary.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// Benchmarks `cargo xtask bench` knows.
+#[derive(Clone, Copy, ValueEnum)]
+enum Bench {
+    /// Per-packet cost of the XDP programs (`BPF_PROG_TEST_RUN`, needs root).
+    Xdp,
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().cmd {
+        Cmd::Setup { no_apt } => setup::setup(!no_apt),
+        Cmd::BuildEbpf { release } => {
+            let object = ebpf::build(release)?;
+            println!("{}", object.display());
+            Ok(())
+        }
+        Cmd::Test { args } => tasks::test(&args),
+        Cmd::Run { args } => tasks::run(&args),
+        Cmd::Bench { which: Bench::Xdp, args } => tasks::bench_xdp(&args),
+    }
+}

@@ -4,79 +4,22 @@
 
 mod netns;
 
+mod daemon;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
+use daemon::{Daemon, shared};
 use netns::{Frame, L4, VethPair};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pmacct-rs");
-
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
-
-/// The daemon running inside a namespace; killed on drop if still running.
-struct DaemonProc {
-    child: Child,
-    log: PathBuf,
-}
-
-impl DaemonProc {
-    fn start(ns: &str, config: &Path, log: PathBuf) -> Self {
-        let logf = std::fs::File::create(&log).expect("log file");
-        let child = Command::new("ip")
-            .args(["netns", "exec", ns, BIN, "run", "--config"])
-            .arg(config)
-            .env("PMACCT_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(logf)
-            .spawn()
-            .expect("spawn daemon");
-        let d = DaemonProc { child, log };
-        d.wait_for_log("XDP attached", Duration::from_secs(30));
-        d
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_for_log(&self, needle: &str, timeout: Duration) {
-        let start = Instant::now();
-        while !self.log_text().contains(needle) {
-            assert!(
-                start.elapsed() < timeout,
-                "daemon never logged '{needle}':\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// SIGTERM, then wait for a clean exit.
-    fn stop(mut self) {
-        // SAFETY: plain kill(2) on our child's pid (`ip netns exec` execs the daemon in place).
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
-        let start = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                assert!(status.success(), "daemon exited with {status}:\n{}", self.log_text());
-                return;
-            }
-            assert!(start.elapsed() < Duration::from_secs(30), "daemon ignored SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for DaemonProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `pmacct-rs <args>` inside `ns` and waits until XDP is attached.
+fn start_in(ns: &str, args: &[&str], dir: &Path) -> Daemon {
+    let d = Daemon::spawn(Some(ns), args, dir.join("daemon.log"));
+    d.wait_log("XDP attached", 1, Duration::from_secs(30));
+    d
 }
 
 fn scrape(ns: &str, port: u16) -> String {
@@ -131,7 +74,7 @@ output_file = "{out}"
         ),
     )
     .expect("config");
-    let daemon = DaemonProc::start(&pair.rx_ns, &cfg, dir.path().join("daemon.log"));
+    let daemon = start_in(&pair.rx_ns, &["run", "--config", &cfg.to_string_lossy()], dir.path());
 
     let flows = vec![
         (
@@ -252,7 +195,7 @@ fn tcpreplay_of_small_pcap_matches_pmacctd() {
         ),
     )
     .expect("config");
-    let daemon = DaemonProc::start(&pair.rx_ns, &cfg, dir.path().join("daemon.log"));
+    let daemon = start_in(&pair.rx_ns, &["run", "--config", &cfg.to_string_lossy()], dir.path());
     let pcap = shared("traffic/small.pcap");
     // Paced: a veth queue holds 256 frames; 5,000 packets/s never fills it.
     let out = Command::new("ip")
@@ -282,7 +225,7 @@ fn pmacctd_savefile_matches_pmacctd() {
     }
     let path = dir.path().join("pmacctd.conf");
     std::fs::write(&path, conf).expect("conf");
-    let out = Command::new(BIN).args(["pmacctd", "-f"]).arg(&path).output().expect("run");
+    let out = Command::new(daemon::BIN).args(["pmacctd", "-f"]).arg(&path).output().expect("run");
     assert!(out.status.success(), "pmacct-rs pmacctd: {}", String::from_utf8_lossy(&out.stderr));
     assert_matches_pmacctd(dir.path(), "pmacctd -f with pcap_savefile");
 }
@@ -311,16 +254,7 @@ fn pmacctd_conf_with_pcap_interface_attaches_xdp() {
         ),
     )
     .expect("conf");
-    let log = dir.path().join("daemon.log");
-    let child = Command::new("ip")
-        .args(["netns", "exec", &pair.rx_ns, BIN, "pmacctd", "-f"])
-        .arg(&conf)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn");
-    let daemon = DaemonProc { child, log };
-    daemon.wait_for_log("XDP attached", Duration::from_secs(30));
+    let daemon = start_in(&pair.rx_ns, &["pmacctd", "-f", &conf.to_string_lossy()], dir.path());
     let mut frame = Frame::new("10.6.0.1", "10.6.0.2", L4::Udp { sport: 9, dport: 9 }, 100);
     frame.tos = 0x10;
     let sender = pair.sender();

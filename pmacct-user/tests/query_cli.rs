@@ -2,35 +2,12 @@
 //! `../shared/data/traffic/small.pcap` (pcap_savefile with wait) and keeps its table live; the
 //! client asks for top-N, matches and erases, as `pmacct -T/-c/-M/-e` would.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod daemon;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pmacct-rs");
-
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
-
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn query(sock: &Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(BIN)
-        .args(["query", "--json", "-p"])
-        .arg(sock)
-        .args(args)
-        .output()
-        .expect("run query");
-    assert!(out.status.success(), "query {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("json reply")
-}
+use daemon::{BIN, Daemon, query, shared};
 
 /// (src, dst, packets, bytes) rows of pmacctd's output for the same packets.
 fn expected_hosts() -> Vec<(String, String, u64, u64)> {
@@ -64,15 +41,8 @@ fn query_top_match_erase_against_live_daemon() {
         ),
     )
     .expect("config");
-    let log = dir.path().join("daemon.log");
-    let child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn");
-    let daemon = Daemon(child);
+    let cfg_arg = cfg.to_string_lossy().into_owned();
+    let daemon = Daemon::spawn(None, &["run", "--config", &cfg_arg], dir.path().join("daemon.log"));
 
     let want = expected_hosts();
     let total_bytes: u64 = want.iter().map(|r| r.3).sum();
@@ -98,7 +68,7 @@ fn query_top_match_erase_against_live_daemon() {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "table never complete:\n{}",
-            std::fs::read_to_string(&log).unwrap_or_default()
+            daemon.log()
         );
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -141,17 +111,5 @@ fn query_top_match_erase_against_live_daemon() {
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(text.contains("SRC_IP") && text.contains("BYTES"), "{text}");
 
-    // SIGTERM: clean exit.
-    // SAFETY: kill(2) on our child.
-    unsafe { libc::kill(daemon.0.id() as i32, libc::SIGTERM) };
-    let mut daemon = daemon;
-    let start = Instant::now();
-    loop {
-        if let Some(status) = daemon.0.try_wait().expect("wait") {
-            assert!(status.success(), "exit {status}");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    daemon.stop();
 }

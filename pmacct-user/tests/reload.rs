@@ -2,51 +2,14 @@
 //! plugin is flushed before it is rebuilt (nothing lost); an unchanged memory plugin keeps its
 //! table.
 
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod daemon;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_pmacct-rs");
+use daemon::{Daemon, memory_bytes, shared};
 
-fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data").join(rel)
-}
-
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn wait_log(&self, needle: &str, count: usize) {
-        let start = Instant::now();
-        while self.log().matches(needle).count() < count {
-            assert!(
-                start.elapsed() < Duration::from_secs(30),
-                "no '{needle}' in log:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our child.
-        unsafe { libc::kill(self.child.id() as i32, sig) };
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+const T: Duration = Duration::from_secs(30);
 
 fn config(pcap: &Path, sock: &Path, print_agg: &str, out: &Path) -> String {
     format!(
@@ -60,19 +23,12 @@ fn config(pcap: &Path, sock: &Path, print_agg: &str, out: &Path) -> String {
     )
 }
 
-fn rows(path: &Path) -> HashSet<String> {
+fn rows(path: &Path) -> std::collections::HashSet<String> {
     std::fs::read_to_string(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
         .lines()
         .map(str::to_string)
         .collect()
-}
-
-fn memory_bytes(sock: &Path) -> u64 {
-    let out = Command::new(BIN).args(["query", "--json", "-p"]).arg(sock).output().expect("query");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    v["entries"].as_array().expect("entries").iter().filter_map(|e| e["bytes"].as_u64()).sum()
 }
 
 #[test]
@@ -88,16 +44,9 @@ fn sighup_reloads_plugins_without_losing_counters() {
         config(&pcap, &sock, "src_host, dst_host, src_port, dst_port, proto", &out1),
     )
     .expect("cfg");
-    let log = dir.path().join("daemon.log");
-    let child = Command::new(BIN)
-        .args(["run", "--config"])
-        .arg(&cfg)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).expect("log"))
-        .spawn()
-        .expect("spawn");
-    let d = Daemon { child, log };
-    d.wait_log("capture file done", 1);
+    let cfg_arg = cfg.to_string_lossy().into_owned();
+    let d = Daemon::spawn(None, &["run", "--config", &cfg_arg], dir.path().join("daemon.log"));
+    d.wait_log("capture file done", 1, T);
     let expected_hosts = rows(&shared("expected/traffic_small.pmacctd.hosts.csv"));
     let total: u64 = expected_hosts
         .iter()
@@ -114,13 +63,13 @@ fn sighup_reloads_plugins_without_losing_counters() {
     std::fs::write(&cfg, "[[plugin]]\nname = \"x\"\ntype = \"print\"\naggregate = [\"bogus\"]\n")
         .expect("cfg");
     d.signal(libc::SIGHUP);
-    d.wait_log("new config rejected", 1);
+    d.wait_log("new config rejected", 1, T);
     assert!(!out1.exists(), "nothing flushed for a rejected config");
 
     // The print plugin changes: its 5-tuple table is flushed first, exactly as pmacctd's.
     std::fs::write(&cfg, config(&pcap, &sock, "src_host, dst_host", &out2)).expect("cfg");
     d.signal(libc::SIGHUP);
-    d.wait_log("plugins reloaded", 1);
+    d.wait_log("plugins reloaded", 1, T);
     let start = Instant::now();
     while !out1.exists() {
         assert!(start.elapsed() < Duration::from_secs(10), "old plugin not flushed");
@@ -131,16 +80,6 @@ fn sighup_reloads_plugins_without_losing_counters() {
     // The unchanged memory plugin kept its table.
     assert_eq!(memory_bytes(&sock), total);
 
-    d.signal(libc::SIGTERM);
-    let mut d = d;
-    let start = Instant::now();
-    loop {
-        if let Some(status) = d.child.try_wait().expect("wait") {
-            assert!(status.success(), "exit {status}");
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    }
     assert!(d.log().contains("SIGHUP: plugin removed or changed"), "{}", d.log());
+    d.stop();
 }

@@ -108,6 +108,10 @@ pub struct Packet {
     /// extension-header chain). pmacctd drops such TCP/UDP packets when port primitives are
     /// aggregated and accounts them otherwise.
     pub l4_truncated: bool,
+    /// Offset in the frame of the L4 header, when the packet carries one (not a non-first
+    /// fragment, not a truncated IPv6 extension chain). The collectors use it to find UDP
+    /// payloads in captures.
+    pub l4_offset: Option<usize>,
 }
 
 /// Parses one captured frame with pmacct-compatible defaults.

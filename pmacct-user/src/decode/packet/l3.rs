@@ -50,6 +50,7 @@ pub(super) fn parse_ipv4(
         pkt.fragment = Some(Fragment { id, offset, more });
     }
     if offset == 0 {
+        pkt.l4_offset = Some(base + ihl);
         pkt.l4_truncated = !l4::parse_l4(proto, l4_data, opts, &mut pkt.record);
     }
     Ok(())
@@ -117,6 +118,7 @@ pub(super) fn parse_ipv6(
     }
     pkt.record.fields.proto = nh;
     if pkt.fragment.is_none_or(|fr| fr.offset == 0) {
+        pkt.l4_offset = Some(base + off);
         let l4_data = ip.get(off..).unwrap_or_default();
         pkt.l4_truncated = !l4::parse_l4(nh, l4_data, opts, &mut pkt.record);
     }

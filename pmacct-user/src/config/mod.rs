@@ -7,6 +7,7 @@
 //!   accept but do not act on.
 //! - [`Config::validate`]: semantic checks, every problem named by key, value and expectation.
 
+mod collector;
 mod error;
 pub mod load;
 pub mod pmacct;
@@ -14,6 +15,7 @@ mod validate;
 
 use std::path::PathBuf;
 
+pub use collector::{CollectorConfig, CollectorKind, SavefileKind};
 pub use error::{ConfigError, Problem};
 pub use load::{load, load_any, parse_override};
 pub use pmacct::{parse_pmacct, read_pmacct};
@@ -32,6 +34,9 @@ pub struct Config {
     /// Capture files to account in userspace instead of (or beside) live interfaces
     /// (pmacct's `pcap_savefile`).
     pub savefile: Option<SavefileConfig>,
+    /// NetFlow/IPFIX and sFlow collectors (pmacct's nfacctd / sfacctd).
+    #[serde(rename = "collector")]
+    pub collectors: Vec<CollectorConfig>,
     #[serde(rename = "plugin")]
     pub plugins: Vec<PluginConfig>,
 }
@@ -122,6 +127,10 @@ fn one() -> u32 {
 #[serde(deny_unknown_fields)]
 pub struct SavefileConfig {
     pub path: PathBuf,
+    /// What the file holds: packets (pmacctd), NetFlow/IPFIX or sFlow datagrams (nfacctd,
+    /// sfacctd: decoded with the settings of the `[[collector]]` of that type, if any).
+    #[serde(default)]
+    pub kind: SavefileKind,
     /// Keep running after the file ends (pmacct's `pcap_savefile_wait`); false: flush and exit.
     #[serde(default)]
     pub wait: bool,

@@ -11,25 +11,42 @@
 //! What a key becomes is decided in [`keys`]; keys we do not implement are collected into one
 //! warning, never silently dropped.
 
+mod collector;
 mod ifmap;
 mod keys;
+
+pub use collector::Flavor;
 
 use std::path::Path;
 
 use super::{Config, ConfigError, PluginConfig, PluginKind};
 
-/// Reads a pmacct config file. Relative map paths resolve against the file's directory.
+/// Reads a pmacctd config file. Relative map paths resolve against the file's directory.
 pub fn read_pmacct(path: &Path) -> Result<(Config, Vec<String>), ConfigError> {
+    read_pmacct_as(path, Flavor::Pmacctd)
+}
+
+/// Reads a config file written for pmacct's `flavor` daemon (pmacctd, nfacctd, sfacctd).
+pub fn read_pmacct_as(path: &Path, flavor: Flavor) -> Result<(Config, Vec<String>), ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })?;
     let base = path.parent().unwrap_or_else(|| Path::new("."));
-    parse_with_label(&text, base, &path.display().to_string())
+    parse_with_label(&text, base, &path.display().to_string(), flavor)
 }
 
-/// Parses pmacct config text. `base_dir` resolves relative map paths (`pcap_interfaces_map`).
+/// Parses pmacctd config text. `base_dir` resolves relative map paths (`pcap_interfaces_map`).
 /// Returns the config and warnings (keys accepted without effect, keys not implemented).
 pub fn parse_pmacct(text: &str, base_dir: &Path) -> Result<(Config, Vec<String>), ConfigError> {
-    parse_with_label(text, base_dir, "<config>")
+    parse_pmacct_as(text, base_dir, Flavor::Pmacctd)
+}
+
+/// Parses config text written for pmacct's `flavor` daemon.
+pub fn parse_pmacct_as(
+    text: &str,
+    base_dir: &Path,
+    flavor: Flavor,
+) -> Result<(Config, Vec<String>), ConfigError> {
+    parse_with_label(text, base_dir, "<config>", flavor)
 }
 
 /// One meaningful line: `key[name]: value`.
@@ -50,6 +67,7 @@ pub(super) struct Line {
 pub(super) struct Ctx<'a> {
     pub file: &'a str,
     pub base_dir: &'a Path,
+    pub flavor: Flavor,
 }
 
 impl Ctx<'_> {
@@ -74,8 +92,9 @@ fn parse_with_label(
     text: &str,
     base_dir: &Path,
     file: &str,
+    flavor: Flavor,
 ) -> Result<(Config, Vec<String>), ConfigError> {
-    let ctx = Ctx { file, base_dir };
+    let ctx = Ctx { file, base_dir, flavor };
     let lines = lex(text, ctx)?;
     let mut warnings = Vec::new();
     let plugins = declare_plugins(&lines, ctx, &mut warnings)?;

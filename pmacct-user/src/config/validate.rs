@@ -53,6 +53,35 @@ impl Config {
             }
         }
 
+        for (i, c) in self.collectors.iter().enumerate() {
+            let key = format!("collector[{i}]");
+            for (j, l) in c.listen.iter().enumerate() {
+                if l.parse::<std::net::SocketAddr>().is_err() {
+                    push(
+                        format!("{key}.listen[{j}]"),
+                        l,
+                        "address:port, e.g. 0.0.0.0:2100 or [::]:2100",
+                    );
+                }
+            }
+            for (j, a) in c.allow.iter().enumerate() {
+                if crate::input::allow::parse_entry(a).is_none() {
+                    push(format!("{key}.allow[{j}]"), a, "an IP address or prefix (10.0.0.0/8)");
+                }
+            }
+        }
+        if let Some(sf) = &self.savefile
+            && sf.kind != super::SavefileKind::Packets
+            && self.collectors.len() > 1
+            && self.collectors.iter().filter(|c| Some(c.kind) == sf.kind.collector()).count() > 1
+        {
+            push(
+                "savefile.kind".into(),
+                &format!("{:?}", sf.kind),
+                "one collector of that type to take its settings from",
+            );
+        }
+
         if self.daemon.drain_interval_ms < 1 {
             push("daemon.drain_interval_ms".into(), "0", "an integer >= 1");
         }

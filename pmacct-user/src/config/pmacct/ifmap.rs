@@ -15,7 +15,8 @@ pub(super) fn read(
         ctx.err(line.number, &line.key, &line.value, format!("cannot read {}: {e}", path.display()))
     })?;
     let label = path.display().to_string();
-    let (names, extras) = parse(&text, Ctx { file: &label, base_dir: ctx.base_dir })?;
+    let (names, extras) =
+        parse(&text, Ctx { file: &label, base_dir: ctx.base_dir, flavor: ctx.flavor })?;
     if extras {
         warnings.push(format!(
             "line {}: pcap_interfaces_map: ifindex/direction are not used yet (in_iface/out_iface are not filled from the map)",

@@ -16,6 +16,7 @@
 
 use std::path::PathBuf;
 
+use super::collector::CollectorKeys;
 use super::{Ctx, Line, ifmap};
 use crate::aggregate::Primitive;
 use crate::aggregate::timebin::{History, HistoryUnit, validate_roundoff};
@@ -65,6 +66,7 @@ struct State<'a> {
     attach_mode: AttachMode,
     action: XdpAction,
     renormalize: bool,
+    collector: CollectorKeys,
 }
 
 /// Applies the lines in order to a config holding `plugins`.
@@ -90,6 +92,7 @@ pub(super) fn apply(
         attach_mode: AttachMode::default(),
         action: XdpAction::default(),
         renormalize: false,
+        collector: CollectorKeys::default(),
     };
     for line in lines.iter().filter(|l| l.key != "plugins") {
         st.line(line)?;
@@ -182,6 +185,9 @@ impl State<'_> {
     fn line(&mut self, line: &Line) -> Result<(), ConfigError> {
         let ctx = self.ctx;
         let key = line.key.as_str();
+        if self.collector.line(ctx, ctx.flavor, line)? {
+            return Ok(());
+        }
         if let Some((prefix, field)) = key.split_once('_')
             && TIME_PREFIXES.contains(&prefix)
             && matches!(field, "refresh_time" | "history" | "history_roundoff")
@@ -372,13 +378,18 @@ impl State<'_> {
                 sampling_rate: rate,
             })
             .collect();
+        let flavor = self.ctx.flavor;
         self.config.savefile = self.savefile.take().map(|path| SavefileConfig {
             path,
+            kind: flavor.savefile_kind(),
             wait: self.savefile_wait,
             replay: self.savefile_replay,
             sampling_rate: rate,
         });
-        if self.config.interfaces.is_empty() && self.config.savefile.is_none() {
+        if let Some(kind) = flavor.collector() {
+            let keys = std::mem::take(&mut self.collector);
+            self.config.collectors = vec![keys.finish(kind, self.config.savefile.is_some())];
+        } else if self.config.interfaces.is_empty() && self.config.savefile.is_none() {
             self.warnings.push("neither pcap_interface, pcap_interfaces_map nor pcap_savefile is set: pmacct would pick an interface itself, pmacct-rs needs one named".into());
         }
         if !self.ignored.is_empty() {

@@ -104,6 +104,7 @@ fn savefile_and_sampling() {
         cfg.savefile,
         Some(SavefileConfig {
             path: "/tmp/x.pcap".into(),
+            kind: Default::default(),
             wait: true,
             replay: 3,
             sampling_rate: 10
@@ -187,4 +188,36 @@ fn unknown_plugin_name_warns() {
     let (_, warnings) =
         parse("plugins: print[a]\npcap_interface: lo\naggregate[zz]: src_host\n").unwrap();
     assert!(warnings.iter().any(|w| w.contains("no plugin named `zz`")), "{warnings:?}");
+}
+
+#[test]
+fn nfacctd_and_sfacctd_flavors() {
+    use crate::config::pmacct::{Flavor, parse_pmacct_as};
+    use crate::config::{CollectorKind, SavefileKind};
+    let text = "plugins: print[p]\naggregate[p]: src_host\nnfacctd_port: 2055\nnfacctd_ip: 127.0.0.1\n\
+                nfacctd_time_new: true\nnfacctd_renormalize: true\n";
+    let (cfg, _) = parse_pmacct_as(text, Path::new("/etc"), Flavor::Nfacctd).unwrap();
+    assert_eq!(cfg.collectors.len(), 1);
+    let c = &cfg.collectors[0];
+    assert_eq!(c.kind, CollectorKind::Netflow);
+    assert_eq!(c.listen, vec!["127.0.0.1:2055".to_string()]);
+    assert!(c.time_new && c.renormalize);
+
+    let text = "plugins: print[p]\naggregate[p]: src_host\npcap_savefile: /tmp/x.pcap\n";
+    let (cfg, _) = parse_pmacct_as(text, Path::new("/etc"), Flavor::Sfacctd).unwrap();
+    assert_eq!(cfg.savefile.as_ref().map(|s| s.kind), Some(SavefileKind::Sflow));
+    assert_eq!(cfg.collectors[0].kind, CollectorKind::Sflow);
+    assert!(cfg.collectors[0].listen.is_empty(), "a capture replaces the network");
+
+    let (cfg, _) = parse_pmacct_as(
+        "plugins: print[p]\naggregate[p]: src_host\n",
+        Path::new("/"),
+        Flavor::Sfacctd,
+    )
+    .unwrap();
+    assert_eq!(cfg.collectors[0].listen, vec!["[::]:6343".to_string()]);
+
+    let err =
+        parse_pmacct_as("nfacctd_port: 70000\n", Path::new("/"), Flavor::Nfacctd).unwrap_err();
+    assert!(err.to_string().contains("nfacctd_port"), "{err}");
 }

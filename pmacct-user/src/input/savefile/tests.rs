@@ -162,7 +162,13 @@ fn account_file_replays() {
 
 #[test]
 fn options_from_config() {
-    let cfg = SavefileConfig { path: "x.pcap".into(), wait: false, replay: 3, sampling_rate: 10 };
+    let cfg = SavefileConfig {
+        path: "x.pcap".into(),
+        kind: Default::default(),
+        wait: false,
+        replay: 3,
+        sampling_rate: 10,
+    };
     let o = SavefileOptions::from_config(&cfg);
     assert_eq!((o.replay, o.sampling_rate, o.renormalize), (3, 10, false));
 }

@@ -1,0 +1,79 @@
+//! Collector plumbing shared by the NetFlow/IPFIX and sFlow inputs: the decoder trait each
+//! protocol implements, the records' way to the aggregator, and the counters every collector
+//! exports.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{SyncSender, TrySendError};
+
+use crate::record::FlowRecord;
+
+/// A stateful decoder of one export protocol. Each socket thread owns one (SO_REUSEPORT keeps
+/// an exporter on one socket, so per-exporter state such as templates stays in one place).
+pub trait ExportDecoder: Send {
+    /// Decodes one datagram from `src`, arrived at `arrival_us` (Unix µs), appending flow records
+    /// to `out`. On an error the records of the datagram's good part stay in `out`.
+    fn decode(
+        &mut self,
+        src: SocketAddr,
+        arrival_us: u64,
+        payload: &[u8],
+        out: &mut Vec<FlowRecord>,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// Called once when the input stops (e.g. to save NetFlow templates).
+    fn finish(&mut self) {}
+}
+
+/// Counters of one collector, shared by its socket threads.
+#[derive(Debug, Default)]
+pub struct CollectorStats {
+    /// Datagrams received (allowed or not).
+    pub datagrams: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Datagrams from exporters not in the allow-list: dropped.
+    pub denied: AtomicU64,
+    /// Datagrams the decoder rejected (wholly or in part).
+    pub malformed: AtomicU64,
+    /// Flow records decoded.
+    pub flows: AtomicU64,
+    /// Records dropped because the aggregator's queue was full.
+    pub queue_dropped: AtomicU64,
+}
+
+impl CollectorStats {
+    pub fn add(counter: &AtomicU64, n: u64) {
+        counter.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn get(counter: &AtomicU64) -> u64 {
+        counter.load(Ordering::Relaxed)
+    }
+}
+
+/// Records travel to the aggregation loop in batches of about this many.
+pub const BATCH: usize = 1024;
+
+/// Hands `batch` to the aggregator without waiting: a full queue drops it, counted. Ingestion
+/// must not stall the sockets (the kernel would drop instead, uncounted by us).
+pub fn send_batch(
+    tx: &SyncSender<Vec<FlowRecord>>,
+    batch: &mut Vec<FlowRecord>,
+    stats: &CollectorStats,
+) {
+    if batch.is_empty() {
+        return;
+    }
+    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
+    if let Err(TrySendError::Full(lost) | TrySendError::Disconnected(lost)) = tx.try_send(full) {
+        CollectorStats::add(&stats.queue_dropped, lost.len() as u64);
+    }
+}
+
+/// Unix time now, microseconds.
+pub fn now_us() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0)
+}

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use pmacct_user::config::pmacct::Flavor;
 use pmacct_user::config::{self, Config};
 use pmacct_user::daemon::{Daemon, Signals};
 use tracing::{info, warn};
@@ -34,6 +35,34 @@ enum Command {
         /// pmacct config file.
         #[arg(short = 'f')]
         file: PathBuf,
+    },
+    /// Drop-in for nfacctd (NetFlow v5/v9/IPFIX): read a pmacct config file and run.
+    Nfacctd {
+        #[arg(short = 'f')]
+        file: PathBuf,
+    },
+    /// Drop-in for sfacctd (sFlow v5): read a pmacct config file and run.
+    Sfacctd {
+        #[arg(short = 'f')]
+        file: PathBuf,
+    },
+    /// Feed the export datagrams (NetFlow/IPFIX or sFlow) of a capture through the collectors
+    /// as if they arrived live, flush and exit.
+    Replay {
+        /// pcap or pcapng file of export datagrams (any UDP port).
+        #[arg(long)]
+        pcap: PathBuf,
+        /// Play it this many times.
+        #[arg(long, default_value_t = 1)]
+        repeat: u32,
+        /// Native config (plugins, collector settings).
+        #[arg(short, long, conflicts_with = "pmacct_config")]
+        config: Option<PathBuf>,
+        /// A pmacct config file (nfacctd/sfacctd syntax).
+        #[arg(long)]
+        pmacct_config: Option<PathBuf>,
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        overrides: Vec<String>,
     },
     /// Validate a config file and print the resulting native config.
     CheckConfig {
@@ -118,21 +147,74 @@ fn read_pmacct(path: &Path) -> Result<Config> {
 /// Where the running config came from, so SIGHUP can read it again.
 #[derive(Clone)]
 enum Source {
-    Native { path: Option<PathBuf>, overrides: Vec<(String, String)> },
-    Pmacct(PathBuf),
+    Native {
+        path: Option<PathBuf>,
+        overrides: Vec<(String, String)>,
+    },
+    Pmacct(PathBuf, Flavor),
+    /// Another source with a capture of export datagrams put in as `[savefile]`.
+    Replay {
+        base: Box<Source>,
+        pcap: PathBuf,
+        repeat: u32,
+    },
 }
 
 impl Source {
     fn load(&self) -> Result<(Config, Vec<String>)> {
         Ok(match self {
             Source::Native { path, overrides } => config::load_any(path.as_deref(), overrides)?,
-            Source::Pmacct(path) => {
-                let (cfg, warnings) = config::read_pmacct(path)?;
+            Source::Pmacct(path, flavor) => {
+                let (cfg, warnings) = config::pmacct::read_pmacct_as(path, *flavor)?;
+                cfg.validate()?;
+                (cfg, warnings)
+            }
+            Source::Replay { base, pcap, repeat } => {
+                let kind = detect_export_kind(pcap)?;
+                // A pmacct config is read as nfacctd's or sfacctd's, after what the capture holds.
+                let base = match &**base {
+                    Source::Pmacct(p, _) if kind == config::SavefileKind::Sflow => {
+                        Source::Pmacct(p.clone(), Flavor::Sfacctd)
+                    }
+                    Source::Pmacct(p, _) => Source::Pmacct(p.clone(), Flavor::Nfacctd),
+                    other => other.clone(),
+                };
+                let (mut cfg, warnings) = base.load()?;
+                cfg.savefile = Some(config::SavefileConfig {
+                    path: pcap.clone(),
+                    kind,
+                    wait: false,
+                    replay: *repeat,
+                    sampling_rate: 1,
+                });
+                // A replay replaces the network, as pmacct's pcap_savefile does.
+                cfg.interfaces.clear();
+                for c in &mut cfg.collectors {
+                    c.listen.clear();
+                }
                 cfg.validate()?;
                 (cfg, warnings)
             }
         })
     }
+}
+
+/// NetFlow/IPFIX or sFlow, from the first UDP datagram of a capture.
+fn detect_export_kind(pcap: &Path) -> Result<config::SavefileKind> {
+    let mut kind = None;
+    pmacct_user::input::datagram::read_datagrams(pcap, &[], |d| {
+        if kind.is_none() {
+            kind = match d.payload {
+                [0, 0, 0, 5, ..] => Some(config::SavefileKind::Sflow),
+                [0, 5 | 9 | 10, ..] => Some(config::SavefileKind::Netflow),
+                _ => None,
+            };
+        }
+    })
+    .with_context(|| format!("reading {}", pcap.display()))?;
+    kind.with_context(|| {
+        format!("{}: no NetFlow v5/v9, IPFIX or sFlow v5 datagram found", pcap.display())
+    })
 }
 
 fn run(source: Source) -> Result<()> {
@@ -160,10 +242,19 @@ fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run { config, pmacct_config, overrides } => match pmacct_config {
-            Some(p) => run(Source::Pmacct(p)),
+            Some(p) => run(Source::Pmacct(p, Flavor::Pmacctd)),
             None => run(Source::Native { path: config, overrides: parse_overrides(&overrides)? }),
         },
-        Command::Pmacctd { file } => run(Source::Pmacct(file)),
+        Command::Pmacctd { file } => run(Source::Pmacct(file, Flavor::Pmacctd)),
+        Command::Nfacctd { file } => run(Source::Pmacct(file, Flavor::Nfacctd)),
+        Command::Sfacctd { file } => run(Source::Pmacct(file, Flavor::Sfacctd)),
+        Command::Replay { pcap, repeat, config, pmacct_config, overrides } => {
+            let base = match pmacct_config {
+                Some(p) => Source::Pmacct(p, Flavor::Nfacctd),
+                None => Source::Native { path: config, overrides: parse_overrides(&overrides)? },
+            };
+            run(Source::Replay { base: Box::new(base), pcap, repeat })
+        }
         Command::CheckConfig { file, pmacct } => {
             init_logging("warn");
             let is_pmacct = pmacct || file.extension().is_some_and(|e| e == "conf");

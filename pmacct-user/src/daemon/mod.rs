@@ -13,15 +13,19 @@ use anyhow::{Context, Result};
 use tracing::{error, info, warn};
 
 use crate::aggregate::{Aggregator, FlushBatch, unix_now};
-use crate::config::Config;
+use crate::config::{CollectorConfig, CollectorKind, Config, SavefileConfig};
 use crate::input::savefile;
 use crate::input::xdp::{XdpDatapath, XdpOptions, field_mask_for};
 use crate::metrics::{
     InterfaceLabels, KindLabels, Metrics, ModeLabels, PluginLabels, XdpCpuLabels,
 };
+use crate::record::FlowRecord;
 
+mod collectors;
 mod reload;
 mod sinks;
+
+use collectors::{Collectors, collector_name, replay_capture};
 
 pub use reload::Reloader;
 use sinks::SinkWorker;
@@ -63,6 +67,8 @@ pub struct Daemon {
     reloader: Option<Reloader>,
     /// The field mask the XDP programs were loaded with.
     xdp_field_mask: u32,
+    /// NetFlow/IPFIX and sFlow listeners.
+    collectors: Collectors,
 }
 
 impl Daemon {
@@ -105,6 +111,7 @@ impl Daemon {
             }
             datapaths.push(dp);
         }
+        let collectors = Collectors::start(&config.collectors)?;
         let last_stats = vec![Vec::new(); datapaths.len()];
         let last_records = vec![0; config.plugins.len()];
         Ok(Self {
@@ -118,6 +125,7 @@ impl Daemon {
             signals,
             reloader: None,
             xdp_field_mask: mask,
+            collectors,
         })
     }
 
@@ -152,6 +160,13 @@ impl Daemon {
 
     /// Drains every interface once and feeds the aggregator.
     fn drain_all(&mut self) {
+        {
+            let metrics = match self.metrics.lock() {
+                Ok(m) => m,
+                Err(p) => p.into_inner(),
+            };
+            self.collectors.update_metrics(&metrics);
+        }
         for i in 0..self.datapaths.len() {
             let iface = self.datapaths[i].interface().to_string();
             let label = InterfaceLabels { interface: iface.clone() };
@@ -216,6 +231,9 @@ impl Daemon {
     /// Accounts the configured capture file (pmacct's `pcap_savefile`).
     fn run_savefile(&mut self) -> Result<()> {
         let Some(sf) = self.config.savefile.clone() else { return Ok(()) };
+        if let Some(kind) = sf.kind.collector() {
+            return self.replay_exports(&sf, kind);
+        }
         info!(path = %sf.path.display(), replay = sf.replay, "accounting capture file");
         let opts = savefile::SavefileOptions::from_config(&sf);
         let mut last_tick = Instant::now();
@@ -250,21 +268,71 @@ impl Daemon {
         Ok(())
     }
 
+    /// Decodes a capture of NetFlow/IPFIX or sFlow datagrams (nfacctd's / sfacctd's
+    /// `pcap_savefile`) with the settings of the collector of that type.
+    fn replay_exports(&mut self, sf: &SavefileConfig, kind: CollectorKind) -> Result<()> {
+        let cfg = self
+            .config
+            .collectors
+            .iter()
+            .find(|c| c.kind == kind)
+            .cloned()
+            .unwrap_or_else(|| CollectorConfig::new(kind));
+        info!(path = %sf.path.display(), replay = sf.replay, collector = collector_name(kind), "replaying export capture");
+        let mut last_tick = Instant::now();
+        let mut pending: Vec<(usize, FlushBatch)> = Vec::new();
+        let agg = &mut self.aggregator;
+        let mut now = unix_now();
+        for round in 0..sf.replay.max(1) {
+            let (stats, malformed) = replay_capture(&sf.path, &cfg, |recs| {
+                for r in recs {
+                    agg.ingest_at(r, now);
+                }
+                if last_tick.elapsed() >= Duration::from_millis(500) {
+                    last_tick = Instant::now();
+                    now = unix_now();
+                    pending.extend(agg.tick(now));
+                }
+            })
+            .with_context(|| format!("pcap_savefile '{}'", sf.path.display()))?;
+            info!(round, ?stats, malformed, "export capture done");
+        }
+        self.dispatch(pending);
+        self.update_plugin_metrics();
+        info!("capture file done");
+        Ok(())
+    }
+
+    /// Feeds the records waiting from the collectors into the aggregator.
+    fn ingest_collected(&mut self, first: Option<Vec<FlowRecord>>) {
+        let now = unix_now();
+        for batch in first.into_iter().chain(self.collectors.pending()) {
+            for r in &batch {
+                self.aggregator.ingest_at(r, now);
+            }
+        }
+    }
+
     /// Runs until SIGTERM/SIGINT (or, for a capture file without `wait`, until it is accounted),
     /// then drains one last time, flushes every plugin and waits for the sinks.
     pub fn run(mut self) -> Result<()> {
         self.run_savefile()?;
         // A capture file without `wait` is a batch job: account it, flush, exit (pmacct's
         // `pcap_savefile_wait: false`). Anything else runs until a signal.
-        let batch =
-            self.datapaths.is_empty() && self.config.savefile.as_ref().is_some_and(|s| !s.wait);
-        if !batch && self.datapaths.is_empty() && self.config.savefile.is_none() {
-            warn!("no interface and no capture file configured: serving plugins and metrics only");
+        let listening = self.config.collectors.iter().any(|c| !c.listen.is_empty());
+        let batch = self.datapaths.is_empty()
+            && !listening
+            && self.config.savefile.as_ref().is_some_and(|s| !s.wait);
+        if !batch && self.datapaths.is_empty() && !listening && self.config.savefile.is_none() {
+            warn!(
+                "no interface, collector or capture file configured: serving plugins and metrics only"
+            );
         }
         let mut next_drain = Instant::now();
         while !batch && !self.signals.terminate.load(Ordering::Relaxed) {
             let interval = Duration::from_millis(self.config.daemon.drain_interval_ms.max(10));
-            std::thread::sleep(Duration::from_millis(10).min(interval));
+            let first = self.collectors.recv(Duration::from_millis(10).min(interval));
+            self.ingest_collected(first);
             if self.signals.reload.swap(false, Ordering::Relaxed) {
                 self.reload();
             }
@@ -283,6 +351,8 @@ impl Daemon {
 
     fn shutdown(mut self) -> Result<()> {
         info!("shutting down: last drain and flush");
+        self.collectors.stop();
+        self.ingest_collected(None);
         if !self.datapaths.is_empty() {
             self.drain_all();
             // A second drain collects whatever arrived on the other map during the first.

@@ -3,6 +3,7 @@
 pub mod allow;
 pub mod collector;
 pub mod datagram;
+pub mod export;
 pub mod pcap;
 pub mod savefile;
 pub mod udp;

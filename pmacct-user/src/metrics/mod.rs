@@ -37,6 +37,11 @@ pub struct PluginLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CollectorLabels {
+    pub collector: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KindLabels {
     pub kind: String,
 }
@@ -70,6 +75,44 @@ pub struct Metrics {
     pub plugin_batches_dropped: Family<PluginLabels, Counter>,
     /// Packets read from capture files, by outcome (read, accounted, non_ip, truncated).
     pub savefile_packets: Family<KindLabels, Counter>,
+    /// Collector (NetFlow/sFlow) counters, see [`CollectorMetrics`].
+    pub collector: CollectorMetrics,
+}
+
+/// Per-collector counters (label `collector`: `netflow`, `sflow`, ...).
+#[derive(Default)]
+pub struct CollectorMetrics {
+    pub datagrams: Family<CollectorLabels, Counter>,
+    pub bytes: Family<CollectorLabels, Counter>,
+    /// From exporters outside the allow-list.
+    pub denied: Family<CollectorLabels, Counter>,
+    pub malformed: Family<CollectorLabels, Counter>,
+    pub flows: Family<CollectorLabels, Counter>,
+    /// Records dropped because the aggregation queue was full.
+    pub queue_dropped: Family<CollectorLabels, Counter>,
+    /// Datagrams the kernel dropped on the collector's sockets.
+    pub kernel_drops: Family<CollectorLabels, Counter>,
+}
+
+impl CollectorMetrics {
+    fn register(&self, r: &mut Registry) {
+        let c = self;
+        r.register("collector_datagrams", "Datagrams received", c.datagrams.clone());
+        r.register("collector_bytes", "Bytes received", c.bytes.clone());
+        r.register("collector_denied", "Datagrams from exporters not allowed", c.denied.clone());
+        r.register("collector_malformed", "Datagrams the decoder rejected", c.malformed.clone());
+        r.register("collector_flows", "Flow records decoded", c.flows.clone());
+        r.register(
+            "collector_queue_dropped",
+            "Records dropped: aggregation queue full",
+            c.queue_dropped.clone(),
+        );
+        r.register(
+            "collector_kernel_drops",
+            "Datagrams dropped by the kernel (socket buffer full)",
+            c.kernel_drops.clone(),
+        );
+    }
 }
 
 impl Default for Metrics {
@@ -95,6 +138,7 @@ impl Metrics {
             plugin_write_errors: Family::default(),
             plugin_batches_dropped: Family::default(),
             savefile_packets: Family::default(),
+            collector: CollectorMetrics::default(),
             registry: Registry::default(),
         };
         registry.register("xdp_packets", "XDP program counters per CPU", m.xdp_packets.clone());
@@ -150,6 +194,7 @@ impl Metrics {
             "Packets read from capture files by outcome",
             m.savefile_packets.clone(),
         );
+        m.collector.register(&mut registry);
         Self { registry, ..m }
     }
 

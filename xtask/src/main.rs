@@ -6,6 +6,7 @@
 //! * `run` — build-ebpf, then `pmacct-rs` with the given args.
 //! * `bench xdp` — per-packet cost of the XDP programs through `BPF_PROG_TEST_RUN` (root).
 
+mod compare;
 mod ebpf;
 mod setup;
 mod tasks;
@@ -61,6 +62,10 @@ enum Cmd {
 enum Bench {
     /// Per-packet cost of the XDP programs (`BPF_PROG_TEST_RUN`, needs root).
     Xdp,
+    /// NetFlow/IPFIX: pmacct-rs vs nfacctd 1.7.7 on the same captures, then the decode bench.
+    Netflow,
+    /// sFlow: pmacct-rs vs sfacctd 1.7.7 on the same capture, then the decode bench.
+    Sflow,
 }
 
 fn main() -> Result<()> {
@@ -74,5 +79,7 @@ fn main() -> Result<()> {
         Cmd::Test { args } => tasks::test(&args),
         Cmd::Run { args } => tasks::run(&args),
         Cmd::Bench { which: Bench::Xdp, args } => tasks::bench_xdp(&args),
+        Cmd::Bench { which: Bench::Netflow, args } => compare::bench(compare::Kind::Netflow, &args),
+        Cmd::Bench { which: Bench::Sflow, args } => compare::bench(compare::Kind::Sflow, &args),
     }
 }

@@ -283,8 +283,10 @@ impl Daemon {
         let mut pending: Vec<(usize, FlushBatch)> = Vec::new();
         let agg = &mut self.aggregator;
         let mut now = unix_now();
+        let mut records = 0u64;
         for round in 0..sf.replay.max(1) {
             let (stats, malformed) = replay_capture(&sf.path, &cfg, |recs| {
+                records += recs.len() as u64;
                 for r in recs {
                     agg.ingest_at(r, now);
                 }
@@ -299,7 +301,7 @@ impl Daemon {
         }
         self.dispatch(pending);
         self.update_plugin_metrics();
-        info!("capture file done");
+        info!(records, "capture file done");
         Ok(())
     }
 

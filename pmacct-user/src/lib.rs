@@ -13,4 +13,5 @@ pub mod input;
 pub mod metrics;
 pub mod query;
 pub mod record;
+pub mod routing;
 pub mod sink;

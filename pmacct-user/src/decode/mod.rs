@@ -1,3 +1,5 @@
 //! Decoders: pure functions over byte slices.
 
+pub mod bgp;
+pub mod bmp;
 pub mod packet;

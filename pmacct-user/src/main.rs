@@ -133,8 +133,11 @@ fn log_warnings(warnings: Vec<String>) {
 fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("PMACCT_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 fn read_pmacct(path: &Path) -> Result<Config> {

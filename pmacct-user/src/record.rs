@@ -38,6 +38,52 @@ pub struct FlowFields {
     pub sampling_rate: u32,
     pub tag: u64,
     pub tag2: u64,
+    /// Source peer ASN (pmacct `peer_src_as`).
+    pub peer_src_as: u32,
+    /// Destination peer ASN (pmacct `peer_dst_as`).
+    pub peer_dst_as: u32,
+    /// BGP local preference (pmacct `local_pref`).
+    pub local_pref: u32,
+    /// BGP multi-exit discriminator (pmacct `med`).
+    pub med: u32,
+    /// Output 802.1Q VLAN id (NetFlow/IPFIX 59, 254; pmacct 1.7.9 `out_vlan`).
+    pub out_vlan: u16,
+    /// Top MPLS label (label value only, 20 bits, as pmacct prints it).
+    pub mpls_label_top: u32,
+    /// Bottom MPLS label.
+    pub mpls_label_bottom: u32,
+    /// Number of labels in the stack.
+    pub mpls_stack_depth: u8,
+    /// Source address after NAT translation.
+    pub post_nat_src_ip: IpAddr,
+    /// Destination address after NAT translation.
+    pub post_nat_dst_ip: IpAddr,
+    /// Source port after NAT translation.
+    pub post_nat_src_port: u16,
+    /// Destination port after NAT translation.
+    pub post_nat_dst_port: u16,
+    /// NAT event id (IPFIX 230 / NSEL 40005 as pmacct maps it).
+    pub nat_event: u8,
+    /// Forwarding status (IPFIX 89; pmacct 1.7.9 `fwd_status`).
+    pub fwd_status: u8,
+    /// Flow direction as pmacct's `sampling_direction`: 0 = unknown (printed `u`),
+    /// 1 = ingress (`i`, wire value 0), 2 = egress (`e`, wire value 1).
+    pub direction: u8,
+    /// Flow start, Unix µs (pmacct `timestamp_start`).
+    pub timestamp_start: u64,
+    /// Flow end, Unix µs (pmacct `timestamp_end`).
+    pub timestamp_end: u64,
+    /// Arrival at the collector, Unix µs (pmacct `timestamp_arrival`).
+    pub timestamp_arrival: u64,
+    /// Export protocol version: 5, 9, 10 (IPFIX), 5 for sFlow v5.
+    pub export_proto_version: u16,
+    /// Export protocol sequence number of the datagram.
+    pub export_proto_seqno: u32,
+    /// Export protocol system id: v5 engine, v9 source id, IPFIX observation domain, sFlow
+    /// sub-agent id.
+    pub export_proto_sysid: u32,
+    /// IP next hop (NetFlow 15/62), not the BGP one; no pmacct primitive prints it.
+    pub nexthop: IpAddr,
 }
 
 impl Default for FlowFields {
@@ -66,6 +112,28 @@ impl Default for FlowFields {
             sampling_rate: 0,
             tag: 0,
             tag2: 0,
+            peer_src_as: 0,
+            peer_dst_as: 0,
+            local_pref: 0,
+            med: 0,
+            out_vlan: 0,
+            mpls_label_top: 0,
+            mpls_label_bottom: 0,
+            mpls_stack_depth: 0,
+            post_nat_src_ip: zero,
+            post_nat_dst_ip: zero,
+            post_nat_src_port: 0,
+            post_nat_dst_port: 0,
+            nat_event: 0,
+            fwd_status: 0,
+            direction: 0,
+            timestamp_start: 0,
+            timestamp_end: 0,
+            timestamp_arrival: 0,
+            export_proto_version: 0,
+            export_proto_seqno: 0,
+            export_proto_sysid: 0,
+            nexthop: zero,
         }
     }
 }

@@ -43,10 +43,15 @@ primitives! {
     SrcMac => "src_mac", "SRC_MAC", "mac_src";
     DstMac => "dst_mac", "DST_MAC", "mac_dst";
     Vlan => "vlan", "VLAN", "vlan";
+    OutVlan => "out_vlan", "OUT_VLAN", "vlan_out";
     Cos => "cos", "COS", "cos";
     Etype => "etype", "ETYPE", "etype";
     SrcAs => "src_as", "SRC_AS", "as_src";
     DstAs => "dst_as", "DST_AS", "as_dst";
+    LocalPref => "local_pref", "PREF", "local_pref";
+    Med => "med", "MED", "med";
+    PeerSrcAs => "peer_src_as", "PEER_SRC_AS", "peer_as_src";
+    PeerDstAs => "peer_dst_as", "PEER_DST_AS", "peer_as_dst";
     PeerSrcIp => "peer_src_ip", "PEER_SRC_IP", "peer_ip_src";
     PeerDstIp => "peer_dst_ip", "PEER_DST_IP", "peer_ip_dst";
     InIface => "in_iface", "IN_IFACE", "iface_in";
@@ -61,6 +66,22 @@ primitives! {
     Proto => "proto", "PROTOCOL", "ip_proto";
     Tos => "tos", "TOS", "tos";
     SamplingRate => "sampling_rate", "SAMPLING_RATE", "sampling_rate";
+    SamplingDirection => "sampling_direction", "SAMPLING_DIRECTION", "sampling_direction";
+    PostNatSrcHost => "post_nat_src_host", "POST_NAT_SRC_IP", "post_nat_ip_src";
+    PostNatDstHost => "post_nat_dst_host", "POST_NAT_DST_IP", "post_nat_ip_dst";
+    PostNatSrcPort => "post_nat_src_port", "POST_NAT_SRC_PORT", "post_nat_port_src";
+    PostNatDstPort => "post_nat_dst_port", "POST_NAT_DST_PORT", "post_nat_port_dst";
+    NatEvent => "nat_event", "NAT_EVENT", "nat_event";
+    FwdStatus => "fwd_status", "FWD_STATUS", "fwd_status";
+    MplsLabelTop => "mpls_label_top", "MPLS_LABEL_TOP", "mpls_label_top";
+    MplsLabelBottom => "mpls_label_bottom", "MPLS_LABEL_BOTTOM", "mpls_label_bottom";
+    MplsStackDepth => "mpls_stack_depth", "MPLS_STACK_DEPTH", "mpls_stack_depth";
+    TimestampStart => "timestamp_start", "TIMESTAMP_START", "timestamp_start";
+    TimestampEnd => "timestamp_end", "TIMESTAMP_END", "timestamp_end";
+    TimestampArrival => "timestamp_arrival", "TIMESTAMP_ARRIVAL", "timestamp_arrival";
+    ExportProtoSeqno => "export_proto_seqno", "EXPORT_PROTO_SEQNO", "export_proto_seqno";
+    ExportProtoVersion => "export_proto_version", "EXPORT_PROTO_VERSION", "export_proto_version";
+    ExportProtoSysid => "export_proto_sysid", "EXPORT_PROTO_SYSID", "export_proto_sysid";
 }
 
 impl Primitive {
@@ -151,6 +172,73 @@ impl PrimitiveSet {
             sampling_rate: if has(Primitive::SamplingRate) { fields.sampling_rate } else { 0 },
             tag: if has(Primitive::Tag) { fields.tag } else { 0 },
             tag2: if has(Primitive::Tag2) { fields.tag2 } else { 0 },
+            peer_src_as: if has(Primitive::PeerSrcAs) { fields.peer_src_as } else { 0 },
+            peer_dst_as: if has(Primitive::PeerDstAs) { fields.peer_dst_as } else { 0 },
+            local_pref: if has(Primitive::LocalPref) { fields.local_pref } else { 0 },
+            med: if has(Primitive::Med) { fields.med } else { 0 },
+            out_vlan: if has(Primitive::OutVlan) { fields.out_vlan } else { 0 },
+            mpls_label_top: if has(Primitive::MplsLabelTop) { fields.mpls_label_top } else { 0 },
+            mpls_label_bottom: if has(Primitive::MplsLabelBottom) {
+                fields.mpls_label_bottom
+            } else {
+                0
+            },
+            mpls_stack_depth: if has(Primitive::MplsStackDepth) {
+                fields.mpls_stack_depth
+            } else {
+                0
+            },
+            post_nat_src_ip: if has(Primitive::PostNatSrcHost) {
+                fields.post_nat_src_ip
+            } else {
+                zero_ip
+            },
+            post_nat_dst_ip: if has(Primitive::PostNatDstHost) {
+                fields.post_nat_dst_ip
+            } else {
+                zero_ip
+            },
+            post_nat_src_port: if has(Primitive::PostNatSrcPort) {
+                fields.post_nat_src_port
+            } else {
+                0
+            },
+            post_nat_dst_port: if has(Primitive::PostNatDstPort) {
+                fields.post_nat_dst_port
+            } else {
+                0
+            },
+            nat_event: if has(Primitive::NatEvent) { fields.nat_event } else { 0 },
+            fwd_status: if has(Primitive::FwdStatus) { fields.fwd_status } else { 0 },
+            direction: if has(Primitive::SamplingDirection) { fields.direction } else { 0 },
+            timestamp_start: if has(Primitive::TimestampStart) {
+                fields.timestamp_start
+            } else {
+                0
+            },
+            timestamp_end: if has(Primitive::TimestampEnd) { fields.timestamp_end } else { 0 },
+            timestamp_arrival: if has(Primitive::TimestampArrival) {
+                fields.timestamp_arrival
+            } else {
+                0
+            },
+            export_proto_version: if has(Primitive::ExportProtoVersion) {
+                fields.export_proto_version
+            } else {
+                0
+            },
+            export_proto_seqno: if has(Primitive::ExportProtoSeqno) {
+                fields.export_proto_seqno
+            } else {
+                0
+            },
+            export_proto_sysid: if has(Primitive::ExportProtoSysid) {
+                fields.export_proto_sysid
+            } else {
+                0
+            },
+            // No pmacct primitive prints the IP next hop: never part of a key.
+            nexthop: zero_ip,
         }
     }
 }

@@ -3,3 +3,4 @@
 pub mod bgp;
 pub mod bmp;
 pub mod packet;
+pub mod sflow;

@@ -75,6 +75,53 @@ impl Filter {
                 Primitive::Proto => f.proto = parse_proto(value).ok_or_else(bad)?,
                 Primitive::Tos => f.tos = value.parse().map_err(|_| bad())?,
                 Primitive::SamplingRate => f.sampling_rate = value.parse().map_err(|_| bad())?,
+                Primitive::OutVlan => f.out_vlan = value.parse().map_err(|_| bad())?,
+                Primitive::LocalPref => f.local_pref = value.parse().map_err(|_| bad())?,
+                Primitive::Med => f.med = value.parse().map_err(|_| bad())?,
+                Primitive::PeerSrcAs => f.peer_src_as = value.parse().map_err(|_| bad())?,
+                Primitive::PeerDstAs => f.peer_dst_as = value.parse().map_err(|_| bad())?,
+                Primitive::SamplingDirection => {
+                    f.direction = match value {
+                        "i" => 1,
+                        "e" => 2,
+                        "u" => 0,
+                        _ => return Err(bad()),
+                    }
+                }
+                Primitive::PostNatSrcHost => f.post_nat_src_ip = ip()?,
+                Primitive::PostNatDstHost => f.post_nat_dst_ip = ip()?,
+                Primitive::PostNatSrcPort => {
+                    f.post_nat_src_port = value.parse().map_err(|_| bad())?
+                }
+                Primitive::PostNatDstPort => {
+                    f.post_nat_dst_port = value.parse().map_err(|_| bad())?
+                }
+                Primitive::NatEvent => f.nat_event = value.parse().map_err(|_| bad())?,
+                Primitive::FwdStatus => f.fwd_status = value.parse().map_err(|_| bad())?,
+                Primitive::MplsLabelTop => f.mpls_label_top = value.parse().map_err(|_| bad())?,
+                Primitive::MplsLabelBottom => {
+                    f.mpls_label_bottom = value.parse().map_err(|_| bad())?
+                }
+                Primitive::MplsStackDepth => {
+                    f.mpls_stack_depth = value.parse().map_err(|_| bad())?
+                }
+                // Timestamps filter on Unix microseconds.
+                Primitive::TimestampStart => {
+                    f.timestamp_start = value.parse().map_err(|_| bad())?
+                }
+                Primitive::TimestampEnd => f.timestamp_end = value.parse().map_err(|_| bad())?,
+                Primitive::TimestampArrival => {
+                    f.timestamp_arrival = value.parse().map_err(|_| bad())?
+                }
+                Primitive::ExportProtoSeqno => {
+                    f.export_proto_seqno = value.parse().map_err(|_| bad())?
+                }
+                Primitive::ExportProtoVersion => {
+                    f.export_proto_version = value.parse().map_err(|_| bad())?
+                }
+                Primitive::ExportProtoSysid => {
+                    f.export_proto_sysid = value.parse().map_err(|_| bad())?
+                }
             }
             terms.push((p, f, flags));
         }

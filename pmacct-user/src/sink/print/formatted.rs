@@ -26,6 +26,35 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::Proto => (10, 2),
         Primitive::Tos => (3, 4),
         Primitive::SamplingRate => (7, 7),
+        Primitive::OutVlan => (8, 2),
+        Primitive::LocalPref => (7, 2),
+        Primitive::Med => (6, 2),
+        Primitive::PeerSrcAs | Primitive::PeerDstAs => (10, 2),
+        Primitive::SamplingDirection => (1, 19),
+        Primitive::PostNatSrcHost | Primitive::PostNatDstHost => (45, 2),
+        Primitive::PostNatSrcPort | Primitive::PostNatDstPort => (5, 14),
+        Primitive::NatEvent => (3, 7),
+        Primitive::FwdStatus => (3, 8),
+        Primitive::MplsLabelTop => (7, 9),
+        Primitive::MplsLabelBottom => (7, 12),
+        Primitive::MplsStackDepth => (2, 16),
+        Primitive::TimestampStart | Primitive::TimestampEnd | Primitive::TimestampArrival => {
+            (30, 1)
+        }
+        Primitive::ExportProtoSeqno | Primitive::ExportProtoSysid => (18, 2),
+        Primitive::ExportProtoVersion => (20, 2),
+    }
+}
+
+/// Width of the header cell: `width + spaces` of [`column`], except where pmacct's header
+/// string is not as wide as its value format (`"SAMPLING_DIRECTION "` is 19, the value 20).
+pub const fn header_width(p: Primitive) -> usize {
+    match p {
+        Primitive::SamplingDirection => 19,
+        _ => {
+            let (w, s) = column(p);
+            w + s
+        }
     }
 }
 
@@ -40,9 +69,8 @@ fn pad(out: &mut String, used: usize, width: usize, spaces: usize) {
 pub fn header(set: PrimitiveSet) -> String {
     let mut out = String::new();
     for p in set.iter() {
-        let (w, s) = column(p);
         out.push_str(p.header());
-        pad(&mut out, p.header().len(), w + s, 0);
+        pad(&mut out, p.header().len(), header_width(p), 0);
     }
     out.push_str("PACKETS               BYTES\n");
     out

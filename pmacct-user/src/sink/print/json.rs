@@ -2,7 +2,7 @@
 //! `event_type`, primitives in print order, `stamp_inserted`/`stamp_updated` when history is
 //! set, then `packets`, `bytes`.
 
-use super::value::{TimestampFormat, json_is_string, write_value};
+use super::value::{TimestampFormat, json_is_string, write_value_ts};
 use crate::aggregate::PrimitiveSet;
 use crate::record::{Counters, FlowFields};
 
@@ -36,7 +36,7 @@ pub fn row(
         out.push_str(p.json_key());
         out.push_str("\": ");
         val.clear();
-        write_value(&mut val, p, k, c);
+        write_value_ts(&mut val, p, k, c, ts);
         if json_is_string(p) {
             push_json_str(out, &val);
         } else {

@@ -124,6 +124,18 @@ impl TimestampFormat {
                 .unwrap_or_else(|| secs.to_string())
         }
     }
+
+    /// pmacct's `compose_timestamp` with microseconds, as the `timestamp_*` primitives print:
+    /// `%Y-%m-%d %H:%M:%S.%06u` (`0000-00-00 00:00:00.000000` for 0) or `secs.usecs` since the
+    /// epoch. `us` is Unix microseconds.
+    pub fn format_us(self, us: u64) -> String {
+        let secs = (us / 1_000_000) as i64;
+        let frac = us % 1_000_000;
+        if self.since_epoch {
+            return format!("{secs}.{frac:06}");
+        }
+        format!("{}.{frac:06}", self.format(secs))
+    }
 }
 
 /// Whether a primitive's JSON value is a string (else an integer).
@@ -139,12 +151,40 @@ pub fn json_is_string(p: Primitive) -> bool {
             | Primitive::DstHost
             | Primitive::TcpFlags
             | Primitive::Proto
+            | Primitive::SamplingDirection
+            | Primitive::PostNatSrcHost
+            | Primitive::PostNatDstHost
+            | Primitive::FwdStatus
+            | Primitive::TimestampStart
+            | Primitive::TimestampEnd
+            | Primitive::TimestampArrival
     )
 }
 
 /// Appends one primitive's value as pmacct prints it in CSV and formatted output (and, quoted
-/// where [`json_is_string`], in JSON). `tcpflags` comes from the counters.
+/// where [`json_is_string`], in JSON). `tcpflags` comes from the counters. Timestamps use
+/// pmacct's defaults (local time); see [`write_value_ts`].
 pub fn write_value(out: &mut String, p: Primitive, k: &FlowFields, c: &Counters) {
+    write_value_ts(out, p, k, c, TimestampFormat::default());
+}
+
+/// pmacct's `sampling_direction` letter for [`FlowFields::direction`].
+pub const fn direction_letter(direction: u8) -> &'static str {
+    match direction {
+        1 => "i",
+        2 => "e",
+        _ => "u",
+    }
+}
+
+/// [`write_value`] with the `timestamp_*` primitives printed per `ts`.
+pub fn write_value_ts(
+    out: &mut String,
+    p: Primitive,
+    k: &FlowFields,
+    c: &Counters,
+    ts: TimestampFormat,
+) {
     let _ = match p {
         Primitive::Tag => write!(out, "{}", k.tag),
         Primitive::Tag2 => write!(out, "{}", k.tag2),
@@ -190,6 +230,45 @@ pub fn write_value(out: &mut String, p: Primitive, k: &FlowFields, c: &Counters)
         }
         Primitive::Tos => write!(out, "{}", k.tos),
         Primitive::SamplingRate => write!(out, "{}", k.sampling_rate),
+        Primitive::OutVlan => write!(out, "{}", k.out_vlan),
+        Primitive::LocalPref => write!(out, "{}", k.local_pref),
+        Primitive::Med => write!(out, "{}", k.med),
+        Primitive::PeerSrcAs => write!(out, "{}", k.peer_src_as),
+        Primitive::PeerDstAs => write!(out, "{}", k.peer_dst_as),
+        Primitive::SamplingDirection => {
+            out.push_str(direction_letter(k.direction));
+            Ok(())
+        }
+        Primitive::PostNatSrcHost => {
+            write_ip(out, &k.post_nat_src_ip);
+            Ok(())
+        }
+        Primitive::PostNatDstHost => {
+            write_ip(out, &k.post_nat_dst_ip);
+            Ok(())
+        }
+        Primitive::PostNatSrcPort => write!(out, "{}", k.post_nat_src_port),
+        Primitive::PostNatDstPort => write!(out, "{}", k.post_nat_dst_port),
+        Primitive::NatEvent => write!(out, "{}", k.nat_event),
+        Primitive::FwdStatus => write!(out, "{}", k.fwd_status),
+        Primitive::MplsLabelTop => write!(out, "{}", k.mpls_label_top),
+        Primitive::MplsLabelBottom => write!(out, "{}", k.mpls_label_bottom),
+        Primitive::MplsStackDepth => write!(out, "{}", k.mpls_stack_depth),
+        Primitive::TimestampStart => {
+            out.push_str(&ts.format_us(k.timestamp_start));
+            Ok(())
+        }
+        Primitive::TimestampEnd => {
+            out.push_str(&ts.format_us(k.timestamp_end));
+            Ok(())
+        }
+        Primitive::TimestampArrival => {
+            out.push_str(&ts.format_us(k.timestamp_arrival));
+            Ok(())
+        }
+        Primitive::ExportProtoSeqno => write!(out, "{}", k.export_proto_seqno),
+        Primitive::ExportProtoVersion => write!(out, "{}", k.export_proto_version),
+        Primitive::ExportProtoSysid => write!(out, "{}", k.export_proto_sysid),
     };
 }
 
@@ -228,5 +307,36 @@ mod tests {
         assert_eq!(utc.format(0), "0000-00-00 00:00:00");
         let epoch = TimestampFormat { utc: false, since_epoch: true };
         assert_eq!(epoch.format(1_767_225_300), "1767225300");
+        assert_eq!(utc.format_us(1_767_225_300_000_042), "2025-12-31 23:55:00.000042");
+        assert_eq!(utc.format_us(0), "0000-00-00 00:00:00.000000");
+        assert_eq!(epoch.format_us(1_767_225_300_123_456), "1767225300.123456");
+    }
+
+    #[test]
+    fn new_primitives() {
+        let k = FlowFields {
+            direction: 2,
+            post_nat_src_ip: "10.1.1.1".parse().unwrap(),
+            mpls_label_top: 16001,
+            export_proto_version: 10,
+            timestamp_start: 1_000_000,
+            ..Default::default()
+        };
+        let c = Counters::default();
+        let ts = TimestampFormat { utc: true, since_epoch: false };
+        let mut s = String::new();
+        for p in [
+            Primitive::SamplingDirection,
+            Primitive::PostNatSrcHost,
+            Primitive::PostNatDstHost,
+            Primitive::MplsLabelTop,
+            Primitive::ExportProtoVersion,
+            Primitive::TimestampStart,
+        ] {
+            write_value_ts(&mut s, p, &k, &c, ts);
+            s.push(',');
+        }
+        assert_eq!(s, "e,10.1.1.1,0.0.0.0,16001,10,1970-01-01 00:00:01.000000,");
+        assert_eq!(direction_letter(0), "u");
     }
 }

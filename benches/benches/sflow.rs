@@ -1,0 +1,95 @@
+//! sFlow v5 decode cost: `bench/big_pmacct_sfprobe.pcap.xz` (300 k flow samples) decompressed
+//! once into the target directory, its datagrams held in memory, then per iteration every
+//! datagram decoded (`decode`) or decoded and aggregated by a 5-tuple print plugin
+//! (`decode+aggregate`). Throughput is reported in samples (criterion "elements").
+//!
+//! Run: `cargo bench -p pmacct-benches --bench sflow` (or `cargo xtask bench sflow`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pmacct_user::aggregate::Aggregator;
+use pmacct_user::config::PluginConfig;
+use pmacct_user::decode::sflow::{SflowDecoder, SflowOptions};
+use pmacct_user::input::datagram::read_datagrams;
+
+/// The decompressed capture (made once, kept in `target/`).
+fn capture() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = root.join("target/bench-data/big_pmacct_sfprobe.pcap");
+    if !out.exists() {
+        let xz = root.join("../shared/data/bench/big_pmacct_sfprobe.pcap.xz");
+        std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).expect("target dir");
+        let data = Command::new("xz").arg("-dkc").arg(&xz).output().expect("xz runs");
+        assert!(data.status.success(), "xz -dkc {} failed", xz.display());
+        let tmp = out.with_extension("tmp");
+        std::fs::write(&tmp, &data.stdout).expect("write capture");
+        std::fs::rename(&tmp, &out).expect("rename capture");
+    }
+    out
+}
+
+/// Datagrams (source, arrival, payload) of the capture, in memory.
+fn datagrams() -> Vec<(std::net::SocketAddr, u64, Vec<u8>)> {
+    let mut v = Vec::new();
+    read_datagrams(&capture(), &[], |d| v.push((d.src, d.ts_us, d.payload.to_vec())))
+        .expect("capture readable");
+    v
+}
+
+fn five_tuple() -> PluginConfig {
+    serde_json::from_value(serde_json::json!({
+        "name": "p", "type": "print", "output": "csv", "refresh_time": 86400,
+        "aggregate": "src_host, dst_host, src_port, dst_port, proto",
+    }))
+    .expect("plugin config")
+}
+
+fn bench(c: &mut Criterion) {
+    let dgrams = datagrams();
+    // Count the samples once (the throughput unit).
+    let mut dec = SflowDecoder::new(SflowOptions::default());
+    let (mut flows, mut counters) = (Vec::with_capacity(64), Vec::new());
+    let mut samples = 0u64;
+    for (src, ts, p) in &dgrams {
+        flows.clear();
+        samples += dec.decode(*src, *ts, p, &mut flows, &mut counters).unwrap_or(0) as u64;
+    }
+    eprintln!("sflow bench: {} datagrams, {samples} samples", dgrams.len());
+
+    let mut g = c.benchmark_group("sflow");
+    g.throughput(Throughput::Elements(samples));
+    g.sample_size(10);
+    g.bench_function("decode", |b| {
+        b.iter(|| {
+            let mut dec = SflowDecoder::new(SflowOptions::default());
+            let mut n = 0usize;
+            for (src, ts, p) in &dgrams {
+                flows.clear();
+                n += dec.decode(*src, *ts, p, &mut flows, &mut counters).unwrap_or(0);
+            }
+            n
+        })
+    });
+    let cfg = five_tuple();
+    g.bench_function("decode+aggregate", |b| {
+        b.iter(|| {
+            let mut dec = SflowDecoder::new(SflowOptions::default());
+            let mut agg =
+                Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("agg");
+            for (src, ts, p) in &dgrams {
+                flows.clear();
+                let _ = dec.decode(*src, *ts, p, &mut flows, &mut counters);
+                for f in &flows {
+                    agg.ingest_at(f, 0);
+                }
+            }
+            agg.flush_all(1).len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -2,5 +2,6 @@
 
 pub mod bgp;
 pub mod bmp;
+pub mod netflow;
 pub mod packet;
 pub mod sflow;

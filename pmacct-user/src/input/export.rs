@@ -11,14 +11,13 @@ use tracing::warn;
 use super::collector::ExportDecoder;
 use super::udp::DecoderFactory;
 use crate::config::{CollectorConfig, CollectorKind};
+use crate::decode::netflow::{NetflowDecoder, NetflowOptions};
 use crate::decode::sflow::{CounterRecord, SflowDecoder, SflowOptions};
 use crate::record::FlowRecord;
 
 /// Errors building a collector's decoder.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
-    #[error("collector type {0:?}: no decoder for it in this build")]
-    Unavailable(CollectorKind),
     #[error("counter_file {path}: {source}")]
     CounterFile { path: String, source: std::io::Error },
 }
@@ -28,7 +27,7 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 /// A factory of decoders configured by `cfg` (one per socket thread, one per replay).
 pub fn factory(cfg: &CollectorConfig) -> Result<DecoderFactory, ExportError> {
     match cfg.kind {
-        CollectorKind::Netflow => Err(ExportError::Unavailable(cfg.kind)),
+        CollectorKind::Netflow => Ok(netflow_factory(cfg)),
         CollectorKind::Sflow => sflow_factory(cfg),
     }
 }
@@ -93,5 +92,83 @@ impl ExportDecoder for SflowExport {
             }
         }
         res.map(|_| ()).map_err(Into::into)
+    }
+}
+
+/// NetFlow decoders. With `templates_file`, every decoder loads the templates saved by the last
+/// run (the file and its per-socket siblings `<file>.<n>`) and saves its own when it stops:
+/// SO_REUSEPORT spreads exporters over sockets, so each socket thread keeps its own file.
+fn netflow_factory(cfg: &CollectorConfig) -> DecoderFactory {
+    let opts = NetflowOptions {
+        time_new: cfg.time_new,
+        renormalize: cfg.renormalize,
+        ..NetflowOptions::default()
+    };
+    let templates = cfg.templates_file.clone();
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Arc::new(move || {
+        let mut dec = NetflowDecoder::new(opts.clone());
+        let save_to = templates.as_ref().map(|base| {
+            for path in template_files(base) {
+                match std::fs::read(&path).map(|b| dec.load_templates(&b)) {
+                    Ok(Ok(n)) => {
+                        tracing::info!(file = %path.display(), templates = n, "templates loaded")
+                    }
+                    Ok(Err(e)) => {
+                        warn!(file = %path.display(), error = %e, "templates file ignored")
+                    }
+                    Err(e) => {
+                        warn!(file = %path.display(), error = %e, "templates file unreadable")
+                    }
+                }
+            }
+            let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if n == 0 { base.clone() } else { sibling(base, n) }
+        });
+        Box::new(NetflowExport { dec, save_to }) as Box<dyn ExportDecoder>
+    })
+}
+
+fn sibling(base: &Path, n: usize) -> std::path::PathBuf {
+    let mut s = base.as_os_str().to_owned();
+    s.push(format!(".{n}"));
+    s.into()
+}
+
+/// `base` and `base.1`, `base.2`, ... that exist.
+fn template_files(base: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> =
+        (0..1024).map(|n| if n == 0 { base.to_path_buf() } else { sibling(base, n) }).collect();
+    v.retain(|p| p.exists());
+    v
+}
+
+struct NetflowExport {
+    dec: NetflowDecoder,
+    save_to: Option<std::path::PathBuf>,
+}
+
+impl ExportDecoder for NetflowExport {
+    fn decode(
+        &mut self,
+        src: SocketAddr,
+        arrival_us: u64,
+        payload: &[u8],
+        out: &mut Vec<FlowRecord>,
+    ) -> Result<(), Error> {
+        self.dec.decode(src, arrival_us, payload, out).map(|_| ()).map_err(Into::into)
+    }
+
+    fn finish(&mut self) {
+        let Some(path) = &self.save_to else { return };
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp);
+        let res = std::fs::write(&tmp, self.dec.save_templates())
+            .and_then(|()| std::fs::rename(&tmp, path));
+        match res {
+            Ok(()) => tracing::info!(file = %path.display(), "templates saved"),
+            Err(e) => warn!(file = %path.display(), error = %e, "saving templates"),
+        }
     }
 }

@@ -1,0 +1,211 @@
+//! The v9 / IPFIX set loop: headers, template sets, options data, data sets.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use super::fields::{self, HeaderCtx, RecordSampling, View};
+use super::options::{self, DEFAULT_SAMPLER};
+use super::template::{self, ParseLimits, Template, TemplateEvent};
+use super::wire::{slice, u16_at, u32_at};
+use super::{Domain, EnterpriseField, Exporter, NetflowError, NetflowOptions, track_seq};
+use crate::record::FlowRecord;
+
+/// v9 header length.
+const V9_HEADER: usize = 20;
+/// IPFIX message header length.
+const IPFIX_HEADER: usize = 16;
+
+/// Per-call context.
+pub struct Ctx<'a> {
+    pub opts: &'a NetflowOptions,
+    pub exporter: IpAddr,
+    pub arrival_us: u64,
+    pub scratch: &'a mut Vec<(u32, u16)>,
+    pub enterprise: &'a mut Vec<EnterpriseField>,
+}
+
+/// Decodes a v9 (`version` 9) or IPFIX (10) datagram.
+pub fn datagram(
+    exp: &mut Exporter,
+    ctx: &mut Ctx<'_>,
+    version: u16,
+    p: &[u8],
+    out: &mut Vec<FlowRecord>,
+) -> Result<(), NetflowError> {
+    let (h, body) = if version == 9 {
+        let short = || NetflowError::Truncated { what: "v9 header", len: p.len() };
+        let h = HeaderCtx {
+            version,
+            sys_uptime_ms: u32_at(p, 4).ok_or_else(short)?,
+            unix_secs: u32_at(p, 8).ok_or_else(short)?,
+            sequence: u32_at(p, 12).ok_or_else(short)?,
+            domain: u32_at(p, 16).ok_or_else(short)?,
+        };
+        (h, &p[V9_HEADER..])
+    } else {
+        let short = || NetflowError::Truncated { what: "IPFIX header", len: p.len() };
+        let len = usize::from(u16_at(p, 2).ok_or_else(short)?);
+        let h = HeaderCtx {
+            version,
+            sys_uptime_ms: 0,
+            unix_secs: u32_at(p, 4).ok_or_else(short)?,
+            sequence: u32_at(p, 8).ok_or_else(short)?,
+            domain: u32_at(p, 12).ok_or_else(short)?,
+        };
+        if len < IPFIX_HEADER || len > p.len() {
+            return Err(NetflowError::BadMessageLength { declared: len, len: p.len() });
+        }
+        (h, &p[IPFIX_HEADER..len])
+    };
+    let max_templates = ctx.opts.max_templates_per_exporter;
+    let mut n_templates = exp.template_count();
+    let dom = exp.domains.entry((version, h.domain)).or_default();
+    let stats = &mut exp.stats;
+    let mut data_records = 0u32;
+    let mut off = 0usize;
+    let mut result = Ok(());
+    while off + 4 <= body.len() {
+        let set_id = u16_at(body, off).unwrap_or(0);
+        let set_len = usize::from(u16_at(body, off + 2).unwrap_or(0));
+        let Some(set) = slice(body, off + 4, set_len.wrapping_sub(4)).filter(|_| set_len >= 4)
+        else {
+            result = Err(NetflowError::BadSetLength { set_id, offset: off, len: set_len });
+            break;
+        };
+        off += set_len;
+        match set_id {
+            0 | 1 if version == 9 => {}
+            2 | 3 if version == 10 => {}
+            256.. => {
+                let Some(tpl) = dom.templates.get(&set_id).cloned() else {
+                    stats.missing_template += 1;
+                    continue;
+                };
+                let n = data_set(dom, ctx, &h, &tpl, set, out);
+                if tpl.is_options {
+                    stats.options_records += u64::from(n);
+                }
+                data_records = data_records.wrapping_add(n);
+                continue;
+            }
+            _ => continue, // reserved / unknown set ids are skipped, as pmacct does
+        }
+        let limits = ParseLimits { max_fields: ctx.opts.max_fields_per_template };
+        match template::parse_set(set, set_id, limits) {
+            Ok(events) => {
+                for ev in events {
+                    stats.template_updates += 1;
+                    apply_template(dom, ev, set_id, &mut n_templates, max_templates, stats);
+                }
+            }
+            Err(NetflowError::TooManyFields { .. }) => stats.refused += 1,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        }
+    }
+    let advance = if version == 9 { 1 } else { data_records };
+    let lost = track_seq(&mut dom.next_seq, h.sequence, advance);
+    if version == 9 {
+        stats.lost_datagrams += lost;
+    } else {
+        stats.lost_records += lost;
+    }
+    result
+}
+
+fn apply_template(
+    dom: &mut Domain,
+    ev: TemplateEvent,
+    set_id: u16,
+    count: &mut usize,
+    max: usize,
+    stats: &mut super::ExporterStats,
+) {
+    match ev {
+        TemplateEvent::Define { id, template } => {
+            if !dom.templates.contains_key(&id) {
+                if *count >= max {
+                    stats.refused += 1;
+                    return;
+                }
+                *count += 1;
+            }
+            dom.templates.insert(id, Arc::new(*template));
+        }
+        TemplateEvent::Withdraw { id } if id == set_id => {
+            // Withdraw every template of this kind (RFC 7011 §8.1).
+            let options = set_id == 3;
+            let before = dom.templates.len();
+            dom.templates.retain(|_, t| t.is_options != options);
+            *count -= before - dom.templates.len();
+        }
+        TemplateEvent::Withdraw { id } => {
+            if dom.templates.remove(&id).is_some() {
+                *count -= 1;
+            }
+        }
+    }
+}
+
+/// Decodes the records of one data set; returns how many records it held.
+fn data_set(
+    dom: &mut Domain,
+    ctx: &mut Ctx<'_>,
+    h: &HeaderCtx,
+    tpl: &Template,
+    set: &[u8],
+    out: &mut Vec<FlowRecord>,
+) -> u32 {
+    let mut off = 0usize;
+    let mut n = 0u32;
+    // A record of the template's minimum length must fit; what is left is padding.
+    while tpl.min_len > 0 && off + tpl.min_len <= set.len() {
+        let rest = &set[off..];
+        let (locs, len): (&[(u32, u16)], usize) = match &tpl.fixed {
+            Some((locs, len)) => (locs, *len),
+            None => match tpl.resolve(rest, ctx.scratch) {
+                Some(len) => (ctx.scratch.as_slice(), len),
+                None => break,
+            },
+        };
+        if len == 0 || len > rest.len() {
+            break;
+        }
+        let view = View { data: &rest[..len], tpl, locs };
+        if tpl.is_options {
+            if let Some((id, rate)) = options::sampler_announcement(&view) {
+                dom.samplers.insert(id, rate);
+            }
+        } else {
+            let mut rec = fields::record(&view, h, ctx.exporter, ctx.arrival_us, ctx.opts.time_new);
+            let rate = match fields::record_sampling(&view) {
+                RecordSampling::SamplerId(id) => dom.samplers.get(&id).copied().unwrap_or(0),
+                RecordSampling::Interval(i) => i,
+                RecordSampling::None => dom.samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0),
+            };
+            rec.fields.sampling_rate = rate;
+            if ctx.opts.renormalize {
+                rec.counters.renormalize(rate);
+            }
+            if ctx.opts.keep_enterprise_fields && tpl.has_enterprise {
+                keep_enterprise(ctx.enterprise, out.len(), &view);
+            }
+            out.push(rec);
+        }
+        n += 1;
+        off += len;
+    }
+    n
+}
+
+fn keep_enterprise(dst: &mut Vec<EnterpriseField>, record: usize, v: &View<'_>) {
+    for (f, (o, l)) in v.tpl.fields.iter().zip(v.locs) {
+        if f.pen != 0
+            && let Some(b) = slice(v.data, *o as usize, usize::from(*l))
+        {
+            dst.push(EnterpriseField { record, pen: f.pen, id: f.id, value: b.to_vec() });
+        }
+    }
+}

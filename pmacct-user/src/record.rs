@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr};
 ///
 /// A plugin's key is this struct with the fields outside its aggregate zeroed
 /// ([`crate::aggregate::PrimitiveSet::mask`]), so it stays fixed-size and hashable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FlowFields {
     pub src_mac: [u8; 6],
     pub dst_mac: [u8; 6],
@@ -183,6 +183,125 @@ impl Counters {
 pub struct FlowRecord {
     pub fields: FlowFields,
     pub counters: Counters,
+}
+
+/// An address as 128 bits plus its family (so `10.0.0.1` and `::ffff:10.0.0.1` differ, as `Eq`
+/// says they do).
+fn ip_word(ip: &IpAddr) -> (u128, u64) {
+    match ip {
+        IpAddr::V4(a) => (u128::from(a.to_bits()), 4),
+        IpAddr::V6(a) => (a.to_bits(), 6),
+    }
+}
+
+fn mac_word(mac: &[u8; 6]) -> u64 {
+    let [a, b, c, d, e, f] = *mac;
+    u64::from_be_bytes([0, 0, a, b, c, d, e, f])
+}
+
+/// Hashes the fields packed into a few machine words: aggregation hashes every record's key, and
+/// a field-by-field derive made hashing the largest single cost of the aggregation path.
+/// The destructuring is exhaustive, so a new field cannot be forgotten here.
+impl std::hash::Hash for FlowFields {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let FlowFields {
+            src_mac,
+            dst_mac,
+            vlan,
+            cos,
+            etype,
+            src_ip,
+            dst_ip,
+            src_mask,
+            dst_mask,
+            src_port,
+            dst_port,
+            proto,
+            tos,
+            in_iface,
+            out_iface,
+            src_as,
+            dst_as,
+            peer_src_ip,
+            peer_dst_ip,
+            sampling_rate,
+            tag,
+            tag2,
+            peer_src_as,
+            peer_dst_as,
+            local_pref,
+            med,
+            out_vlan,
+            mpls_label_top,
+            mpls_label_bottom,
+            mpls_stack_depth,
+            post_nat_src_ip,
+            post_nat_dst_ip,
+            post_nat_src_port,
+            post_nat_dst_port,
+            nat_event,
+            fwd_status,
+            direction,
+            timestamp_start,
+            timestamp_end,
+            timestamp_arrival,
+            export_proto_version,
+            export_proto_seqno,
+            export_proto_sysid,
+            nexthop,
+        } = self;
+        // The fields most aggregates use get a word each; the rest are folded (xor of rotated
+        // words: cheap ALU work instead of a multiply per field). Equality is still decided by
+        // `Eq`, so folding only affects how well keys spread.
+        let (s, sf) = ip_word(src_ip);
+        let (d, df) = ip_word(dst_ip);
+        h.write_u128(s);
+        h.write_u128(d);
+        h.write_u64(
+            u64::from(*src_port)
+                | u64::from(*dst_port) << 16
+                | u64::from(*proto) << 32
+                | u64::from(*tos) << 40
+                | u64::from(*src_mask) << 48
+                | u64::from(*dst_mask) << 56,
+        );
+        h.write_u64(mac_word(src_mac) ^ (mac_word(dst_mac) << 11) ^ sf << 56 ^ df << 60);
+        let mut fold = u64::from(*vlan)
+            | u64::from(*etype) << 16
+            | u64::from(*out_vlan) << 32
+            | u64::from(*cos) << 48
+            | u64::from(*mpls_stack_depth) << 56;
+        let mut mix = |w: u64, r: u32| fold ^= w.rotate_left(r);
+        mix(u64::from(*in_iface) | u64::from(*out_iface) << 32, 7);
+        mix(u64::from(*src_as) | u64::from(*dst_as) << 32, 13);
+        mix(u64::from(*peer_src_as) | u64::from(*peer_dst_as) << 32, 19);
+        mix(u64::from(*local_pref) | u64::from(*med) << 32, 23);
+        mix(u64::from(*sampling_rate) | u64::from(*mpls_label_top) << 32, 29);
+        mix(
+            u64::from(*mpls_label_bottom)
+                | u64::from(*nat_event) << 32
+                | u64::from(*fwd_status) << 40
+                | u64::from(*direction) << 48,
+            31,
+        );
+        mix(*tag, 37);
+        mix(*tag2, 41);
+        mix(u64::from(*post_nat_src_port) | u64::from(*post_nat_dst_port) << 16, 43);
+        mix(*timestamp_start, 47);
+        mix(*timestamp_end, 53);
+        mix(*timestamp_arrival, 59);
+        mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
+        mix(u64::from(*export_proto_sysid), 5);
+        for (i, ip) in [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop]
+            .into_iter()
+            .enumerate()
+        {
+            let (w, f) = ip_word(ip);
+            let r = 9 + 10 * i as u32;
+            mix((w as u64) ^ ((w >> 64) as u64).rotate_left(17) ^ f, r);
+        }
+        h.write_u64(fold);
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,8 @@ fn tree_rss_kb(pid: u32) -> u64 {
 
 struct Measured {
     secs: f64,
+    /// User + system CPU of the process and the children it reaped (pmacct's plugins).
+    cpu_secs: f64,
     peak_rss_kb: u64,
     stderr: String,
 }
@@ -109,6 +111,7 @@ fn measure(cmd: &mut Command) -> Result<Measured> {
     eprintln!("+ {}", toolchain::render(cmd));
     let log = tempfile_path("stderr");
     cmd.stdout(Stdio::null()).stderr(std::fs::File::create(&log)?);
+    let cpu_before = children_cpu();
     let start = Instant::now();
     let mut child = cmd.spawn().with_context(|| format!("starting {}", toolchain::render(cmd)))?;
     let mut peak = 0;
@@ -120,12 +123,25 @@ fn measure(cmd: &mut Command) -> Result<Measured> {
         std::thread::sleep(Duration::from_millis(5));
     };
     let secs = start.elapsed().as_secs_f64();
+    let cpu_secs = children_cpu() - cpu_before;
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     let _ = std::fs::remove_file(&log);
     if !status.success() {
         bail!("{} failed ({status}):\n{stderr}", toolchain::render(cmd));
     }
-    Ok(Measured { secs, peak_rss_kb: peak, stderr })
+    Ok(Measured { secs, cpu_secs, peak_rss_kb: peak, stderr })
+}
+
+/// CPU seconds (user + system) of every child reaped so far (and their reaped descendants).
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage fills a zeroed rusage struct.
+    let ru = unsafe {
+        let mut ru: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
+        ru
+    };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }
 
 fn tempfile_path(tag: &str) -> PathBuf {
@@ -156,10 +172,10 @@ pub fn bench(kind: Kind, args: &[String]) -> Result<()> {
     let dir = root.join("target/bench-out");
     std::fs::create_dir_all(&dir)?;
     println!(
-        "\n| capture | records | pmacct-rs s | {d} s | pmacct-rs records/s | {d} records/s | speed-up | pmacct-rs peak RSS MiB | {d} peak RSS MiB | same rows |",
+        "\n| capture | records | pmacct-rs wall s | {d} wall s | pmacct-rs CPU s | {d} CPU s | pmacct-rs records/CPU-s | {d} records/CPU-s | speed-up (CPU) | speed-up (wall) | pmacct-rs peak RSS MiB | {d} peak RSS MiB | same rows |",
         d = kind.daemon()
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
     for name in kind.captures() {
         let pcap = capture(name)?;
         let (our_out, their_out) =
@@ -179,11 +195,14 @@ pub fn bench(kind: Kind, args: &[String]) -> Result<()> {
         let same = rows(&our_out)? == rows(&their_out)?;
         let mib = |kb: u64| kb as f64 / 1024.0;
         println!(
-            "| {name} | {records} | {:.2} | {:.2} | {:.0} | {:.0} | {:.1}× | {:.1} | {:.1} | {} |",
+            "| {name} | {records} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.0} | {:.1}× | {:.1}× | {:.1} | {:.1} | {} |",
             ours.secs,
             theirs.secs,
-            records as f64 / ours.secs,
-            records as f64 / theirs.secs,
+            ours.cpu_secs,
+            theirs.cpu_secs,
+            records as f64 / ours.cpu_secs,
+            records as f64 / theirs.cpu_secs,
+            theirs.cpu_secs / ours.cpu_secs,
             theirs.secs / ours.secs,
             mib(ours.peak_rss_kb),
             mib(theirs.peak_rss_kb),

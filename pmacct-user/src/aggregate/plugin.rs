@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 use std::mem;
 
-use rustc_hash::FxHashMap;
-
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
 use crate::record::{Counters, FlowFields, FlowRecord};
 
 /// One aggregate table: masked key → accumulated counters.
-pub type Table = FxHashMap<FlowFields, Counters>;
+/// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
+/// more than hashing.
+pub type Table = std::collections::HashMap<FlowFields, Counters, foldhash::fast::FixedState>;
 
 /// The entries of one time bin, as handed to a sink.
 #[derive(Clone, Debug, Default, PartialEq)]

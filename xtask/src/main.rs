@@ -8,6 +8,7 @@
 
 mod compare;
 mod ebpf;
+mod fuzz;
 mod setup;
 mod tasks;
 mod toolchain;
@@ -47,6 +48,12 @@ enum Cmd {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run every cargo-fuzz target for a bounded time, seeded from the shared captures.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 30)]
+        seconds: u32,
+    },
     /// Run a benchmark and print its table.
     Bench {
         #[arg(value_enum)]
@@ -77,6 +84,10 @@ fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Test { args } => tasks::test(&args),
+        Cmd::Fuzz { seconds } => {
+            ebpf::build(true)?;
+            fuzz::fuzz(seconds)
+        }
         Cmd::Run { args } => tasks::run(&args),
         Cmd::Bench { which: Bench::Xdp, args } => tasks::bench_xdp(&args),
         Cmd::Bench { which: Bench::Netflow, args } => compare::bench(compare::Kind::Netflow, &args),

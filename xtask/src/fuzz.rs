@@ -69,8 +69,22 @@ pub fn fuzz(seconds: u32) -> Result<()> {
                 "-max_len=65536",
                 "-rss_limit_mb=4096",
             ]);
-        run(&mut cmd).with_context(|| {
-            format!("fuzz target {target} found a crash (see fuzz/artifacts/{target})")
+        // libFuzzer's progress lines go to a log; its last lines are shown.
+        let logs = root.join("target/fuzz-logs");
+        std::fs::create_dir_all(&logs)?;
+        let log = logs.join(format!("{target}.log"));
+        cmd.stderr(std::fs::File::create(&log)?);
+        let res = run(&mut cmd);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let tail: Vec<&str> = text.lines().rev().take(if res.is_ok() { 2 } else { 60 }).collect();
+        for l in tail.iter().rev() {
+            eprintln!("  {l}");
+        }
+        res.with_context(|| {
+            format!(
+                "fuzz target {target} failed: see {} and fuzz/artifacts/{target}",
+                log.display()
+            )
         })?;
     }
     Ok(())

@@ -7,6 +7,7 @@
 //!   accept but do not act on.
 //! - [`Config::validate`]: semantic checks, every problem named by key, value and expectation.
 
+mod bmp;
 mod collector;
 mod error;
 pub mod load;
@@ -15,6 +16,7 @@ mod validate;
 
 use std::path::PathBuf;
 
+pub use bmp::BmpConfig;
 pub use collector::{CollectorConfig, CollectorKind, SavefileKind};
 pub use error::{ConfigError, Problem};
 pub use load::{load, load_any, parse_override};

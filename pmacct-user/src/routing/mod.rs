@@ -2,6 +2,7 @@
 //! match lookups that enrich flows.
 
 pub mod attrs;
+pub mod bmp_daemon;
 pub mod rib;
 #[cfg(test)]
 mod tests;

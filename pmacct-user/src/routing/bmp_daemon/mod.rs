@@ -1,0 +1,237 @@
+//! The BMP collector (pmacct's `pmbmpd` / `bmp_daemon`): a TCP listener, one thread per
+//! monitored router, the routes into the shared [`Rib`], and pmacct's message log and
+//! periodic dumps.
+//!
+//! - [`BmpDaemon::start`] binds [`BmpConfig::listen`] and returns; [`BmpDaemon::stop`] closes
+//!   every session (each gets its `log_close`) and joins the threads.
+//! - Routers outside the allow-list are dropped at accept (`denied`); beyond
+//!   [`BmpConfig::max_peers`] they are refused (`rejected`).
+//! - Per router: [`BmpFramer`](crate::decode::bmp::BmpFramer) and a fresh
+//!   [`SessionTable`](crate::decode::bmp::SessionTable); Route Monitoring → [`Rib::apply_update`],
+//!   Peer Down → [`Rib::peer_down_addr`]; when the session ends (EOF, reset, a stream that
+//!   cannot be framed, stop) the router's routes are dropped ([`Rib::router_down`]) as pmacct
+//!   does in `bmp_peer_close`, and a reconnect starts from scratch.
+//! - As pmacct, Route Monitoring and Peer Down of a peer without a Peer Up are discarded
+//!   (counted in [`BmpStats::no_peer_up`]).
+//! - Message log ([`BmpConfig::msglog_file`], `$peer_src_ip` expanded, appended): `log_init`,
+//!   one `event_type: "log"` line per BMP event (one per statistics counter, one per prefix of
+//!   Route Monitoring), `log_close`. Field names and value forms are pmacct 1.7.7's
+//!   ([`msglog`]).
+//! - Dumps ([`BmpConfig::dump_file`] every [`BmpConfig::dump_refresh_time`] seconds, aligned
+//!   to multiples of the period as pmacct does): per router `dump_init`, its RIB, its current
+//!   peers (Peer Up), the last statistics and Initiation, `dump_close`.
+
+mod dump;
+pub mod events;
+mod listener;
+pub mod msglog;
+mod router;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::thread::JoinHandle;
+
+use crate::config::BmpConfig;
+use crate::input::allow::{AllowError, AllowList};
+use crate::routing::Rib;
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BmpDaemonError {
+    /// `listen` is not `address:port`.
+    #[error("bad BMP listen address '{0}'")]
+    BadListen(String),
+    /// Binding or configuring the socket failed.
+    #[error("BMP listener on {addr}: {source}")]
+    Bind {
+        /// Address.
+        addr: String,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The allow-list could not be read.
+    #[error(transparent)]
+    Allow(#[from] AllowError),
+    /// A thread could not be spawned.
+    #[error("spawning a BMP thread: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// Counters of a running daemon.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BmpStats {
+    /// Routers connected now.
+    pub routers: usize,
+    /// Sessions accepted since start.
+    pub connections: u64,
+    /// BMP messages decoded.
+    pub messages: u64,
+    /// Messages that failed to decode plus streams that lost framing.
+    pub errors: u64,
+    /// Connections from routers outside the allow-list.
+    pub denied: u64,
+    /// Connections refused because `max_peers` routers were connected.
+    pub rejected: u64,
+    /// Routes not stored because of `max_router_bytes`.
+    pub rib_rejected: u64,
+    /// Dumps written (one per router per period).
+    pub dumps: u64,
+    /// Route Monitoring / Peer Down messages discarded for want of a Peer Up (as pmacct).
+    pub no_peer_up: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    routers: AtomicUsize,
+    connections: AtomicU64,
+    messages: AtomicU64,
+    errors: AtomicU64,
+    denied: AtomicU64,
+    rejected: AtomicU64,
+    rib_rejected: AtomicU64,
+    dumps: AtomicU64,
+    no_peer_up: AtomicU64,
+}
+
+/// State the threads share.
+struct Shared {
+    cfg: BmpConfig,
+    rib: Arc<RwLock<Rib>>,
+    allow: AllowList,
+    stop: AtomicBool,
+    /// pmacct's `log_seq`: one sequence for the whole daemon.
+    seq: AtomicU64,
+    counters: Counters,
+    /// Connected routers, by connection id, for the dumper.
+    routers: Mutex<HashMap<u64, Arc<Mutex<router::DumpState>>>>,
+    /// Router threads, joined at stop.
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Shared {
+    fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop.load(Ordering::Relaxed)
+    }
+}
+
+/// A running BMP collector.
+pub struct BmpDaemon {
+    shared: Arc<Shared>,
+    local: SocketAddr,
+    accept: Option<JoinHandle<()>>,
+    dumper: Option<JoinHandle<()>>,
+}
+
+impl BmpDaemon {
+    /// A RIB honouring [`BmpConfig::max_router_bytes`], to pass to [`BmpDaemon::start`].
+    pub fn new_rib(cfg: &BmpConfig) -> Arc<RwLock<Rib>> {
+        Arc::new(RwLock::new(Rib::with_memory_limit(cfg.max_router_bytes)))
+    }
+
+    /// Binds the listener, starts the accept (and dump) threads and returns.
+    pub fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+        let allow = AllowList::load(&cfg.allow, cfg.allow_file.as_deref())?;
+        let listener = listener::bind(&cfg.listen)?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| BmpDaemonError::Bind { addr: cfg.listen.clone(), source })?;
+        let shared = Arc::new(Shared {
+            cfg: cfg.clone(),
+            rib,
+            allow,
+            stop: AtomicBool::new(false),
+            seq: AtomicU64::new(0),
+            counters: Counters::default(),
+            routers: Mutex::new(HashMap::new()),
+            threads: Mutex::new(Vec::new()),
+        });
+        let s = Arc::clone(&shared);
+        let accept = std::thread::Builder::new()
+            .name("bmp-accept".into())
+            .spawn(move || listener::accept_loop(&s, &listener))
+            .map_err(BmpDaemonError::Spawn)?;
+        let dumper = if cfg.dump_refresh_time > 0 && cfg.dump_file.is_some() {
+            let s = Arc::clone(&shared);
+            Some(
+                std::thread::Builder::new()
+                    .name("bmp-dump".into())
+                    .spawn(move || dump::dump_loop(&s))
+                    .map_err(BmpDaemonError::Spawn)?,
+            )
+        } else {
+            None
+        };
+        tracing::info!(%local, max_peers = cfg.max_peers, "BMP daemon listening");
+        Ok(BmpDaemon { shared, local, accept: Some(accept), dumper })
+    }
+
+    /// The bound address (the real port when `listen` asked for port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The shared RIB.
+    pub fn rib(&self) -> &Arc<RwLock<Rib>> {
+        &self.shared.rib
+    }
+
+    /// Current counters.
+    pub fn stats(&self) -> BmpStats {
+        let c = &self.shared.counters;
+        BmpStats {
+            routers: c.routers.load(Ordering::Relaxed),
+            connections: c.connections.load(Ordering::Relaxed),
+            messages: c.messages.load(Ordering::Relaxed),
+            errors: c.errors.load(Ordering::Relaxed),
+            denied: c.denied.load(Ordering::Relaxed),
+            rejected: c.rejected.load(Ordering::Relaxed),
+            rib_rejected: c.rib_rejected.load(Ordering::Relaxed),
+            dumps: c.dumps.load(Ordering::Relaxed),
+            no_peer_up: c.no_peer_up.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Writes a dump now (as the periodic dumper would, stamped with the current second),
+    /// when `dump_file` is set.
+    pub fn dump_now(&self) {
+        dump::dump_all(&self.shared, (msglog::now().0, 0));
+    }
+
+    /// Closes every session (each router gets its `log_close` and loses its routes), stops
+    /// accepting and joins the threads.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+        for h in [self.accept.take(), self.dumper.take()].into_iter().flatten() {
+            if h.join().is_err() {
+                tracing::error!("a BMP daemon thread panicked");
+            }
+        }
+        let threads = std::mem::take(
+            &mut *self.shared.threads.lock().unwrap_or_else(PoisonError::into_inner),
+        );
+        for h in threads {
+            if h.join().is_err() {
+                tracing::error!("a BMP router thread panicked");
+            }
+        }
+        tracing::info!(local = %self.local, "BMP daemon stopped");
+    }
+}
+
+impl Drop for BmpDaemon {
+    fn drop(&mut self) {
+        if self.accept.is_some() {
+            self.shutdown();
+        }
+    }
+}

@@ -390,19 +390,3 @@ fn read_datagram_header(r: &mut Reader<'_>) -> Result<DatagramHeader, SflowError
     let samples = r.u32().ok_or_else(t)?;
     Ok(DatagramHeader { agent, sub_agent, seq, samples })
 }
-
-impl crate::input::collector::ExportDecoder for SflowDecoder {
-    /// Flow records only; counter records are dropped here (use [`SflowDecoder::decode`]).
-    fn decode(
-        &mut self,
-        src: SocketAddr,
-        arrival_us: u64,
-        payload: &[u8],
-        out: &mut Vec<FlowRecord>,
-    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        let mut counters = Vec::new();
-        SflowDecoder::decode(self, src, arrival_us, payload, out, &mut counters)
-            .map(|_| ())
-            .map_err(|e| Box::new(e) as _)
-    }
-}

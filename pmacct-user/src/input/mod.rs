@@ -4,6 +4,7 @@ pub mod allow;
 pub mod collector;
 pub mod datagram;
 pub mod export;
+pub mod mmsg;
 pub mod pcap;
 pub mod savefile;
 pub mod udp;

@@ -5,36 +5,20 @@
 //!
 //! Run: `cargo bench -p pmacct-benches --bench sflow` (or `cargo xtask bench sflow`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pmacct_benches::data::capture;
 use pmacct_user::aggregate::Aggregator;
 use pmacct_user::config::PluginConfig;
 use pmacct_user::decode::sflow::{SflowDecoder, SflowOptions};
 use pmacct_user::input::datagram::read_datagrams;
 
-/// The decompressed capture (made once, kept in `target/`).
-fn capture() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = root.join("target/bench-data/big_pmacct_sfprobe.pcap");
-    if !out.exists() {
-        let xz = root.join("../shared/data/bench/big_pmacct_sfprobe.pcap.xz");
-        std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).expect("target dir");
-        let data = Command::new("xz").arg("-dkc").arg(&xz).output().expect("xz runs");
-        assert!(data.status.success(), "xz -dkc {} failed", xz.display());
-        let tmp = out.with_extension("tmp");
-        std::fs::write(&tmp, &data.stdout).expect("write capture");
-        std::fs::rename(&tmp, &out).expect("rename capture");
-    }
-    out
-}
-
 /// Datagrams (source, arrival, payload) of the capture, in memory.
 fn datagrams() -> Vec<(std::net::SocketAddr, u64, Vec<u8>)> {
     let mut v = Vec::new();
-    read_datagrams(&capture(), &[], |d| v.push((d.src, d.ts_us, d.payload.to_vec())))
-        .expect("capture readable");
+    read_datagrams(&capture("big_pmacct_sfprobe.pcap"), &[], |d| {
+        v.push((d.src, d.ts_us, d.payload.to_vec()))
+    })
+    .expect("capture readable");
     v
 }
 

@@ -1,6 +1,7 @@
 //! Helpers for the XDP benchmarks and load checks: find and load the built object, run a program
 //! through `BPF_PROG_TEST_RUN`, build test packets.
 
+pub mod data;
 pub mod packet;
 pub mod testrun;
 

@@ -162,12 +162,27 @@ fn records_from_log(stderr: &str) -> Option<u64> {
     })
 }
 
+/// Builds the release `pmacct-rs` the comparisons run.
+fn build_release() -> Result<()> {
+    let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    build.current_dir(workspace_root()).args(["build", "--release", "--bin", "pmacct-rs"]);
+    run(&mut build)
+}
+
+/// `bench udp`: the release daemon, then the live-ingest comparison (benches/benches/udp_ingest.rs).
+pub fn bench_udp(args: &[String]) -> Result<()> {
+    build_release()?;
+    let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cmd.current_dir(workspace_root())
+        .args(["bench", "--package", "pmacct-benches", "--bench", "udp_ingest", "--"])
+        .args(args);
+    run(&mut cmd)
+}
+
 /// Runs the comparison for `kind` and then its criterion benchmark.
 pub fn bench(kind: Kind, args: &[String]) -> Result<()> {
     let root = workspace_root();
-    let mut build = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    build.current_dir(&root).args(["build", "--release", "--bin", "pmacct-rs"]);
-    run(&mut build)?;
+    build_release()?;
     let ours_bin = root.join("target/release/pmacct-rs");
     let dir = root.join("target/bench-out");
     std::fs::create_dir_all(&dir)?;

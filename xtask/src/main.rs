@@ -5,6 +5,7 @@
 //! * `test` — build-ebpf, then the workspace tests (extra args are passed to `cargo test`).
 //! * `run` — build-ebpf, then `pmacct-rs` with the given args.
 //! * `bench xdp` — per-packet cost of the XDP programs through `BPF_PROG_TEST_RUN` (root).
+//! * `bench netflow|sflow|udp` — the collectors against nfacctd/sfacctd 1.7.7 (see `compare`).
 
 mod compare;
 mod ebpf;
@@ -73,6 +74,8 @@ enum Bench {
     Netflow,
     /// sFlow: pmacct-rs vs sfacctd 1.7.7 on the same capture, then the decode bench.
     Sflow,
+    /// Live UDP ingest: pmacct-rs vs nfacctd 1.7.7 on loopback at paced rates, loss per rate.
+    Udp,
 }
 
 fn main() -> Result<()> {
@@ -92,5 +95,6 @@ fn main() -> Result<()> {
         Cmd::Bench { which: Bench::Xdp, args } => tasks::bench_xdp(&args),
         Cmd::Bench { which: Bench::Netflow, args } => compare::bench(compare::Kind::Netflow, &args),
         Cmd::Bench { which: Bench::Sflow, args } => compare::bench(compare::Kind::Sflow, &args),
+        Cmd::Bench { which: Bench::Udp, args } => compare::bench_udp(&args),
     }
 }

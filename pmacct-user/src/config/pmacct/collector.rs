@@ -46,6 +46,7 @@ pub(super) struct CollectorKeys {
     renormalize: bool,
     templates_file: Option<PathBuf>,
     counter_file: Option<PathBuf>,
+    pipe_size: Option<usize>,
 }
 
 fn parse_bool(ctx: Ctx<'_>, line: &Line) -> Result<bool, ConfigError> {
@@ -79,6 +80,13 @@ impl CollectorKeys {
                     ctx.err(line.number, &line.key, &line.value, "expected a UDP port 1-65535")
                 })?;
                 self.port = Some(port);
+            }
+            "pipe_size" => {
+                let bytes =
+                    line.value.parse::<usize>().ok().filter(|b| *b > 0).ok_or_else(|| {
+                        ctx.err(line.number, &line.key, &line.value, "expected a size in bytes")
+                    })?;
+                self.pipe_size = Some(bytes);
             }
             "allow_file" => self.allow_file = Some(ctx.base_dir.join(&line.value)),
             "time_new" if flavor == Flavor::Nfacctd => self.time_new = parse_bool(ctx, line)?,
@@ -116,6 +124,9 @@ impl CollectorKeys {
                 Some(ip) => format!("{ip}:{port}"),
             };
             c.listen = vec![listen];
+        }
+        if let Some(bytes) = self.pipe_size {
+            c.recv_buffer_bytes = bytes;
         }
         c.allow_file = self.allow_file;
         c.time_new = self.time_new;

@@ -195,13 +195,14 @@ fn nfacctd_and_sfacctd_flavors() {
     use crate::config::pmacct::{Flavor, parse_pmacct_as};
     use crate::config::{CollectorKind, SavefileKind};
     let text = "plugins: print[p]\naggregate[p]: src_host\nnfacctd_port: 2055\nnfacctd_ip: 127.0.0.1\n\
-                nfacctd_time_new: true\nnfacctd_renormalize: true\n";
+                nfacctd_time_new: true\nnfacctd_renormalize: true\nnfacctd_pipe_size: 8388608\n";
     let (cfg, _) = parse_pmacct_as(text, Path::new("/etc"), Flavor::Nfacctd).unwrap();
     assert_eq!(cfg.collectors.len(), 1);
     let c = &cfg.collectors[0];
     assert_eq!(c.kind, CollectorKind::Netflow);
     assert_eq!(c.listen, vec!["127.0.0.1:2055".to_string()]);
     assert!(c.time_new && c.renormalize);
+    assert_eq!(c.recv_buffer_bytes, 8_388_608, "nfacctd_pipe_size is the socket buffer");
 
     let text = "plugins: print[p]\naggregate[p]: src_host\npcap_savefile: /tmp/x.pcap\n";
     let (cfg, _) = parse_pmacct_as(text, Path::new("/etc"), Flavor::Sfacctd).unwrap();
@@ -220,4 +221,7 @@ fn nfacctd_and_sfacctd_flavors() {
     let err =
         parse_pmacct_as("nfacctd_port: 70000\n", Path::new("/"), Flavor::Nfacctd).unwrap_err();
     assert!(err.to_string().contains("nfacctd_port"), "{err}");
+    let err =
+        parse_pmacct_as("sfacctd_pipe_size: lots\n", Path::new("/"), Flavor::Sfacctd).unwrap_err();
+    assert!(err.to_string().contains("sfacctd_pipe_size"), "{err}");
 }

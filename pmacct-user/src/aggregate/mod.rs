@@ -4,13 +4,14 @@
 //! [`Aggregator::ingest`] per record and [`Aggregator::tick`] periodically, handing each returned
 //! [`FlushBatch`] to the plugin's sink.
 
+pub mod compact;
 pub mod plugin;
 pub mod primitive;
 pub mod timebin;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use plugin::{Bin, FlushBatch, Plugin, PluginStats, Table};
+pub use plugin::{Bin, Entries, FlushBatch, Plugin, PluginStats, Table};
 pub use primitive::{Primitive, PrimitiveSet, UnknownPrimitive};
 pub use timebin::{History, HistoryUnit, TimeBinError, TimeBins};
 

@@ -3,22 +3,53 @@
 use std::collections::BTreeMap;
 use std::mem;
 
+use super::compact::{CompactKey, Layout};
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
 use crate::record::{Counters, FlowFields, FlowRecord};
 
-/// One aggregate table: masked key → accumulated counters.
+/// One aggregate table keyed on the full struct: masked key → accumulated counters.
 /// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
 /// more than hashing.
 pub type Table = std::collections::HashMap<FlowFields, Counters, foldhash::fast::FixedState>;
+
+/// A plugin's live table for one bin: records whose key packs into a [`CompactKey`] are kept
+/// there (the hot path), the rest on the full struct.
+#[derive(Debug, Default)]
+struct LiveBin {
+    compact: std::collections::HashMap<CompactKey, Counters, foldhash::fast::FixedState>,
+    full: Table,
+}
+
+impl LiveBin {
+    fn len(&self) -> usize {
+        self.compact.len() + self.full.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.compact.is_empty() && self.full.is_empty()
+    }
+
+    /// The bin as a sink sees it: every key unpacked. A key packs or not depending on its
+    /// value alone, so the two tables are disjoint and the entries stay distinct.
+    fn into_entries(self, layout: &Layout) -> Entries {
+        let mut v = Vec::with_capacity(self.len());
+        v.extend(self.full);
+        v.extend(self.compact.into_iter().map(|(k, c)| (layout.decode(&k), c)));
+        v
+    }
+}
+
+/// A flushed bin's aggregates: distinct keys, in no particular order.
+pub type Entries = Vec<(FlowFields, Counters)>;
 
 /// The entries of one time bin, as handed to a sink.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Bin {
     /// Bin start in Unix seconds (pmacct's `stamp_inserted`); 0 when the plugin has no history.
     pub start: i64,
-    pub entries: Table,
+    pub entries: Entries,
 }
 
 /// What one flush of one plugin hands to its sink. Built by swapping tables out, so it owns
@@ -73,8 +104,9 @@ pub struct PluginStats {
 pub struct Plugin {
     cfg: PluginConfig,
     set: PrimitiveSet,
+    layout: Layout,
     bins: Option<TimeBins>,
-    tables: BTreeMap<i64, Table>,
+    tables: BTreeMap<i64, LiveBin>,
     refresh: i64,
     roundoff: String,
     utc: bool,
@@ -110,6 +142,7 @@ impl Plugin {
             .map_err(|_| AggregateError::RefreshTime { plugin: cfg.name.clone() })?;
         Ok(Plugin {
             cfg: cfg.clone(),
+            layout: Layout::of(set),
             set,
             bins,
             tables: BTreeMap::new(),
@@ -161,14 +194,17 @@ impl Plugin {
             }
         };
         let key = self.set.mask(&rec.fields);
-        let table = self.tables.entry(start).or_default();
+        let bin = self.tables.entry(start).or_default();
         let mut counters = rec.counters;
         if !self.set.contains(super::Primitive::TcpFlags) {
             counters.tcp_flags = 0;
         }
-        let before = table.len();
-        table.entry(key).or_default().merge(&counters);
-        self.stats.entries += (table.len() - before) as u64;
+        let before = bin.len();
+        match self.layout.encode(&key) {
+            Some(k) => bin.compact.entry(k).or_default().merge(&counters),
+            None => bin.full.entry(key).or_default().merge(&counters),
+        }
+        self.stats.entries += (bin.len() - before) as u64;
         self.stats.records_in += 1;
     }
 
@@ -206,11 +242,12 @@ impl Plugin {
         }
     }
 
-    fn batch(&mut self, taken: BTreeMap<i64, Table>, now: i64) -> FlushBatch {
+    fn batch(&mut self, taken: BTreeMap<i64, LiveBin>, now: i64) -> FlushBatch {
+        let layout = self.layout;
         let bins: Vec<Bin> = taken
             .into_iter()
             .filter(|(_, t)| !t.is_empty())
-            .map(|(start, entries)| Bin { start, entries })
+            .map(|(start, live)| Bin { start, entries: live.into_entries(&layout) })
             .collect();
         let batch = FlushBatch {
             plugin: self.cfg.name.clone(),

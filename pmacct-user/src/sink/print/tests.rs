@@ -4,7 +4,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::aggregate::{Bin, PrimitiveSet, Table};
+use crate::aggregate::{Bin, PrimitiveSet};
 use crate::config::PluginKind;
 use crate::record::{Counters, FlowFields};
 
@@ -166,14 +166,8 @@ fn batch(agg: &str, history: bool, bins: &[(i64, FlowFields, Counters)], now: i6
     let mut out: Vec<Bin> = Vec::new();
     for (start, k, c) in bins {
         match out.iter_mut().find(|b| b.start == *start) {
-            Some(b) => {
-                b.entries.insert(*k, *c);
-            }
-            None => {
-                let mut t = Table::default();
-                t.insert(*k, *c);
-                out.push(Bin { start: *start, entries: t });
-            }
+            Some(b) => b.entries.push((*k, *c)),
+            None => out.push(Bin { start: *start, entries: vec![(*k, *c)] }),
         }
     }
     FlushBatch { plugin: "p".into(), primitives: set(agg), history, flushed_at: now, bins: out }

@@ -52,10 +52,13 @@ pub fn datagram(
             sequence: u32_at(p, 8).ok_or_else(short)?,
             domain: u32_at(p, 12).ok_or_else(short)?,
         };
-        if len < IPFIX_HEADER || len > p.len() {
+        if len < IPFIX_HEADER || p.len() < IPFIX_HEADER {
             return Err(NetflowError::BadMessageLength { declared: len, len: p.len() });
         }
-        (h, &p[IPFIX_HEADER..len])
+        // Sets are read up to the end of the datagram, not of the declared message length, as
+        // pmacct does: an exporter that miscounts its message length (telegraf issue 14370's
+        // capture) loses nothing, and a set running past the datagram is still an error.
+        (h, &p[IPFIX_HEADER..])
     };
     let max_templates = ctx.opts.max_templates_per_exporter;
     let mut n_templates = exp.template_count();
@@ -67,6 +70,9 @@ pub fn datagram(
     while off + 4 <= body.len() {
         let set_id = u16_at(body, off).unwrap_or(0);
         let set_len = usize::from(u16_at(body, off + 2).unwrap_or(0));
+        if set_len == 0 && body.get(off..).is_some_and(|rest| rest.iter().all(|b| *b == 0)) {
+            break; // zero fill after the last set
+        }
         let Some(set) = slice(body, off + 4, set_len.wrapping_sub(4)).filter(|_| set_len >= 4)
         else {
             result = Err(NetflowError::BadSetLength { set_id, offset: off, len: set_len });

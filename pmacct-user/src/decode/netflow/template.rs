@@ -151,9 +151,9 @@ fn read_fields(
         } else {
             (ty, 0)
         };
-        if len == VARLEN && !ipfix {
-            return Err(bad(id, "variable length in NetFlow v9"));
-        }
+        // RFC 3954 has no variable-length fields, but H3C NetStream v9 exports them with
+        // IPFIX's encoding (length 65535, then a 1- or 3-byte length per record), and pmacct
+        // reads them so in v9 too.
         fields.push(FieldSpec { id: id_, pen, len });
     }
     Ok((fields, off))

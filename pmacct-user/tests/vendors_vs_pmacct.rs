@@ -1,6 +1,6 @@
-//! Every NetFlow v5/v9/IPFIX file of `shared/data/vendors/` (real routers' and firewalls'
-//! exports, collected by other projects) through nfacctd 1.7.7 and through `pmacct-rs nfacctd`,
-//! with the same config, compared as sets of printed rows.
+//! Every NetFlow v5/v9/IPFIX and sFlow v5 file of `shared/data/vendors/` (real routers', switches'
+//! and firewalls' exports, collected by other projects) through nfacctd/sfacctd 1.7.7 and through
+//! `pmacct-rs nfacctd|sfacctd`, with the same config, compared as sets of printed rows.
 //!
 //! The files (pcaps, and raw UDP payloads in `.bin`/`.dump` files) are rewrapped into one
 //! classic pcap: each source directory is one exporter (its own address, so templates of
@@ -20,9 +20,12 @@ use std::process::Command;
 use daemon::BIN;
 use pmacct_user::input::datagram::read_datagrams;
 
-const AGGREGATE: &str = "peer_src_ip, src_host, dst_host, src_port, dst_port, proto, tos, \
-                         in_iface, out_iface, src_as, dst_as, src_mask, dst_mask, tcpflags, \
-                         export_proto_version";
+const NETFLOW_AGGREGATE: &str = "peer_src_ip, src_host, dst_host, src_port, dst_port, proto, tos, \
+                                 in_iface, out_iface, src_as, dst_as, src_mask, dst_mask, \
+                                 tcpflags, export_proto_version";
+const SFLOW_AGGREGATE: &str = "peer_src_ip, src_host, dst_host, src_port, dst_port, proto, tos, \
+                               in_iface, out_iface, src_mac, dst_mac, vlan, tcpflags, \
+                               src_as, dst_as, sampling_rate";
 
 fn vendors() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/vendors")
@@ -30,13 +33,13 @@ fn vendors() -> PathBuf {
 
 /// NetFlow/IPFIX files per exporter: the replay group INDEX.tsv names ("replayed with its template
 /// files as group [..]"), else the file alone; template files first.
-fn groups() -> BTreeMap<String, Vec<String>> {
+fn groups(protos: &[&str]) -> BTreeMap<String, Vec<String>> {
     let index = std::fs::read_to_string(vendors().join("INDEX.tsv")).expect("INDEX.tsv");
     let mut by_group: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for line in index.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         let (Some(path), Some(proto)) = (cols.first(), cols.get(2)) else { continue };
-        if !["nf5", "nf9", "ipfix"].iter().any(|p| proto.contains(p)) {
+        if !protos.iter().any(|p| proto.contains(p)) {
             continue;
         }
         let notes = cols.last().copied().unwrap_or_default();
@@ -60,8 +63,8 @@ fn checksum(header: &[u8]) -> u16 {
     !(sum as u16)
 }
 
-/// One Ethernet/IPv4/UDP frame carrying `payload` from `src` to 192.0.2.1:2100.
-fn frame(src: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
+/// One Ethernet/IPv4/UDP frame carrying `payload` from `src` to 192.0.2.1:`port`.
+fn frame(src: Ipv4Addr, port: u16, payload: &[u8]) -> Vec<u8> {
     let mut f = Vec::with_capacity(42 + payload.len());
     f.extend_from_slice(&[0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00]);
     let total = u16::try_from(28 + payload.len()).expect("datagram fits IPv4");
@@ -76,7 +79,7 @@ fn frame(src: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
     ip[10..12].copy_from_slice(&sum.to_be_bytes());
     f.extend_from_slice(&ip);
     f.extend_from_slice(&2055u16.to_be_bytes());
-    f.extend_from_slice(&2100u16.to_be_bytes());
+    f.extend_from_slice(&port.to_be_bytes());
     f.extend_from_slice(&(total - 20).to_be_bytes());
     f.extend_from_slice(&[0, 0]);
     f.extend_from_slice(payload);
@@ -84,7 +87,7 @@ fn frame(src: Ipv4Addr, payload: &[u8]) -> Vec<u8> {
 }
 
 /// Writes the combined capture; returns how many datagrams it holds.
-fn build_capture(out: &Path) -> usize {
+fn build_capture(out: &Path, protos: &[&str], port: u16) -> usize {
     let mut pcap = Vec::new();
     for v in [0xa1b2_c3d4u32.to_le_bytes().as_slice(), &2u16.to_le_bytes(), &4u16.to_le_bytes()] {
         pcap.extend_from_slice(v);
@@ -93,7 +96,7 @@ fn build_capture(out: &Path) -> usize {
     pcap.extend_from_slice(&65_535u32.to_le_bytes());
     pcap.extend_from_slice(&1u32.to_le_bytes());
     let mut n = 0u32;
-    for (g, (_, files)) in groups().into_iter().enumerate() {
+    for (g, (_, files)) in groups(protos).into_iter().enumerate() {
         let g = u8::try_from(g + 1).expect("fewer than 255 sources");
         let exporter = Ipv4Addr::new(10, 99, g, 1);
         let mut payloads: Vec<Vec<u8>> = Vec::new();
@@ -106,7 +109,7 @@ fn build_capture(out: &Path) -> usize {
             }
         }
         for p in payloads.iter().filter(|p| p.len() <= 65_000) {
-            let fr = frame(exporter, p);
+            let fr = frame(exporter, port, p);
             let len = u32::try_from(fr.len()).expect("frame length");
             pcap.extend_from_slice(&(1_700_000_000 + n).to_le_bytes());
             pcap.extend_from_slice(&0u32.to_le_bytes());
@@ -120,10 +123,10 @@ fn build_capture(out: &Path) -> usize {
     n as usize
 }
 
-fn conf(pcap: &Path, out: &Path) -> String {
+fn conf(pcap: &Path, out: &Path, aggregate: &str) -> String {
     format!(
         "daemonize: false\npcap_savefile: {}\npcap_savefile_wait: false\nplugins: print[p]\n\
-         aggregate[p]: {AGGREGATE}\nprint_output[p]: csv\nprint_output_file[p]: {}\n\
+         aggregate[p]: {aggregate}\nprint_output[p]: csv\nprint_output_file[p]: {}\n\
          print_refresh_time[p]: 86400\n",
         pcap.display(),
         out.display()
@@ -138,29 +141,58 @@ fn rows(path: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// Both daemons on the combined capture of `protos`: (our rows, pmacct's rows, datagrams).
+fn run_both(
+    daemon: &str,
+    protos: &[&str],
+    port: u16,
+    aggregate: &str,
+) -> (BTreeSet<String>, BTreeSet<String>, usize) {
+    if Command::new(daemon).arg("-V").output().is_err() {
+        panic!("{daemon} 1.7.7 missing: `cargo xtask setup` installs the Debian pmacct package");
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pcap = dir.path().join("vendors.pcap");
+    let datagrams = build_capture(&pcap, protos, port);
+    let (ours, theirs) = (dir.path().join("ours.csv"), dir.path().join("theirs.csv"));
+    let (our_conf, their_conf) = (dir.path().join("ours.conf"), dir.path().join("theirs.conf"));
+    std::fs::write(&our_conf, conf(&pcap, &ours, aggregate)).expect("conf");
+    std::fs::write(&their_conf, conf(&pcap, &theirs, aggregate)).expect("conf");
+    let out = Command::new(daemon).arg("-f").arg(&their_conf).output().expect("pmacct");
+    assert!(out.status.success(), "{daemon}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(BIN).arg(daemon).arg("-f").arg(&our_conf).output().expect("ours");
+    assert!(out.status.success(), "pmacct-rs: {}", String::from_utf8_lossy(&out.stderr));
+    (rows(&ours), rows(&theirs), datagrams)
+}
+
 #[test]
-fn vendor_exports_print_what_nfacctd_prints() {
+fn sflow_vendor_exports_print_what_sfacctd_prints() {
     if !vendors().exists() {
         eprintln!("shared data absent: skipped");
         return;
     }
-    if Command::new("nfacctd").arg("-V").output().is_err() {
-        panic!("nfacctd 1.7.7 missing: `cargo xtask setup` installs the Debian pmacct package");
+    let (got, want, datagrams) = run_both("sfacctd", &["sflow5"], 6343, SFLOW_AGGREGATE);
+    let missing: Vec<&String> = want.difference(&got).collect();
+    let extra: Vec<&String> = got.difference(&want).collect();
+    eprintln!("{datagrams} datagrams, {} sfacctd rows", want.len());
+    assert!(want.len() > 10, "sfacctd printed {} rows", want.len());
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+}
+
+#[test]
+fn netflow_vendor_exports_print_what_nfacctd_prints() {
+    if !vendors().exists() {
+        eprintln!("shared data absent: skipped");
+        return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pcap = dir.path().join("vendors.pcap");
-    let datagrams = build_capture(&pcap);
+    let protos = ["nf5", "nf9", "ipfix"];
+    let (got, want, datagrams) = run_both("nfacctd", &protos, 2100, NETFLOW_AGGREGATE);
     assert!(datagrams > 100, "only {datagrams} datagrams");
-    let (ours, theirs) = (dir.path().join("ours.csv"), dir.path().join("theirs.csv"));
-    let (our_conf, their_conf) = (dir.path().join("ours.conf"), dir.path().join("theirs.conf"));
-    std::fs::write(&our_conf, conf(&pcap, &ours)).expect("conf");
-    std::fs::write(&their_conf, conf(&pcap, &theirs)).expect("conf");
-    let out = Command::new("nfacctd").arg("-f").arg(&their_conf).output().expect("nfacctd");
-    assert!(out.status.success(), "nfacctd: {}", String::from_utf8_lossy(&out.stderr));
-    let out = Command::new(BIN).arg("nfacctd").arg("-f").arg(&our_conf).output().expect("ours");
-    assert!(out.status.success(), "pmacct-rs: {}", String::from_utf8_lossy(&out.stderr));
-    let (got, want) = (rows(&ours), rows(&theirs));
-    let groups: Vec<String> = groups().into_keys().collect();
+    let untagged = |rows: &BTreeSet<String>| -> Vec<String> {
+        rows.iter().filter(|r| !r.contains(",10.99.")).cloned().collect()
+    };
+    assert_eq!(untagged(&got), untagged(&want), "header (and rows of no exporter) differ");
+    let groups: Vec<String> = groups(&protos).into_keys().collect();
     let mut checked = 0;
     for (i, g) in groups.iter().enumerate() {
         let tag = format!(",10.99.{}.1,", i + 1);

@@ -143,14 +143,39 @@ fn free_udp_port() -> u16 {
     UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("port")
 }
 
+fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+fn scrape(port: u16) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
+    std::io::Write::write_all(&mut s, b"GET /metrics HTTP/1.1\r\n\r\n").expect("get");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut s, &mut text).expect("read");
+    text
+}
+
+/// Sum of the samples of metric `name` whose labels contain `with`.
+fn metric_sum(text: &str, name: &str, with: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(with))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
 #[test]
 fn live_udp_matches() {
     for (capture, daemon, aggs) in CAPTURES {
         let dir = tempfile::tempdir().expect("tmp");
         let port = free_udp_port();
+        let metrics = free_tcp_port();
         let prefix = if *daemon == "nfacctd" { "nfacctd" } else { "sfacctd" };
-        let input =
-            format!("{prefix}_ip: 127.0.0.1\n{prefix}_port: {port}\nmetrics_listen: none\n");
+        let input = format!(
+            "{prefix}_ip: 127.0.0.1\n{prefix}_port: {port}\nmetrics_listen: 127.0.0.1:{metrics}\n"
+        );
         let conf = dir.path().join("daemon.conf");
         std::fs::write(&conf, pmacct_conf(dir.path(), &input, aggs)).expect("conf");
         let d =
@@ -158,9 +183,27 @@ fn live_udp_matches() {
         d.wait_log("listening", 1, Duration::from_secs(20));
         let sent = send_capture(capture, port);
         assert!(sent > 0);
-        std::thread::sleep(Duration::from_millis(500));
+        // Socket threads publish per-exporter counters every second; the loop exports them.
+        std::thread::sleep(Duration::from_millis(2500));
+        let text = scrape(metrics);
         d.stop();
         check_all(dir.path(), capture, aggs, "live UDP");
+        // Per-exporter counters add up to the collector's, and count every datagram sent.
+        let collector = if *daemon == "nfacctd" { "netflow" } else { "sflow" };
+        let c = format!("collector=\"{collector}\"");
+        let flows = metric_sum(&text, "pmacct_collector_flows_total", &c);
+        assert!(flows > 0, "{capture}: {text}");
+        assert_eq!(metric_sum(&text, "pmacct_exporter_records_total", &c), flows, "{capture}");
+        assert_eq!(metric_sum(&text, "pmacct_exporter_datagrams_total", &c), sent, "{capture}");
+        assert_eq!(metric_sum(&text, "pmacct_exporter_malformed_total", &c), 0, "{capture}");
+        if *daemon == "nfacctd" {
+            // The exporter is the sending socket's address.
+            let one = format!("{c},exporter=\"127.0.0.1\"");
+            assert_eq!(metric_sum(&text, "pmacct_exporter_records_total", &one), flows);
+        }
+        if capture.ends_with("v9") || capture.ends_with("v10") || capture.ends_with("ipfix") {
+            assert!(metric_sum(&text, "pmacct_exporter_templates", &c) > 0, "{capture}: {text}");
+        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! main loop drains, and the replay of export captures (`pcap_savefile` in nfacctd/sfacctd,
 //! `pmacct-rs replay`) through the same decoders.
 
+use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
@@ -12,11 +14,11 @@ use tracing::info;
 
 use crate::config::{CollectorConfig, CollectorKind};
 use crate::input::allow::AllowList;
-use crate::input::collector::CollectorStats;
+use crate::input::collector::{CollectorStats, ExporterCounters};
 use crate::input::datagram::{DatagramStats, read_datagrams};
 use crate::input::export;
 use crate::input::udp::UdpListeners;
-use crate::metrics::{CollectorLabels, Metrics};
+use crate::metrics::{CollectorLabels, ExporterLabels, Metrics};
 use crate::record::FlowRecord;
 
 /// Batches of records waiting for the aggregator before collectors start dropping (counted).
@@ -28,6 +30,8 @@ struct Running {
     stats: Arc<CollectorStats>,
     /// Last values pushed to the metrics, in [`Running::values`] order.
     last: [u64; 7],
+    /// Last per-exporter counters pushed to the metrics.
+    last_exporters: BTreeMap<IpAddr, ExporterCounters>,
 }
 
 impl Running {
@@ -82,7 +86,13 @@ impl Collectors {
                 stats.clone(),
             )
             .with_context(|| format!("{key}.listen"))?;
-            running.push(Running { name, listeners, stats, last: [0; 7] });
+            running.push(Running {
+                name,
+                listeners,
+                stats,
+                last: [0; 7],
+                last_exporters: BTreeMap::new(),
+            });
         }
         Ok(Self { rx, _tx: tx, running })
     }
@@ -114,6 +124,11 @@ impl Collectors {
             ];
             for ((family, value), last) in families.iter().zip(now).zip(r.last.iter_mut()) {
                 Metrics::advance(&family.get_or_create(&label), last, value);
+            }
+            for (ip, now) in r.stats.exporters() {
+                let labels = ExporterLabels { collector: r.name.clone(), exporter: ip.to_string() };
+                let last = r.last_exporters.entry(ip).or_default();
+                m.exporter.advance(&labels, last, now);
             }
         }
     }

@@ -2,7 +2,9 @@
 //! protocol implements, the records' way to the aggregator, and the counters every collector
 //! exports.
 
-use std::net::SocketAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 
@@ -23,6 +25,46 @@ pub trait ExportDecoder: Send {
 
     /// Called once when the input stops (e.g. to save NetFlow templates).
     fn finish(&mut self) {}
+
+    /// Cumulative counters per exporter (NetFlow exporter or sFlow agent address).
+    fn exporter_counters(&self) -> Vec<(IpAddr, ExporterCounters)> {
+        Vec::new()
+    }
+}
+
+/// What a decoder counted for one exporter since it started. The same names for NetFlow and
+/// sFlow where the concept is the same; a counter a protocol lacks stays 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExporterCounters {
+    pub datagrams: u64,
+    /// Flow records (NetFlow) or flow samples (sFlow) decoded.
+    pub records: u64,
+    /// Datagrams rejected wholly or in part.
+    pub malformed: u64,
+    /// Datagrams missing per the sequence numbers (NetFlow v9, sFlow).
+    pub lost_datagrams: u64,
+    /// Records missing per the sequence numbers (NetFlow v5, IPFIX).
+    pub lost_records: u64,
+    /// Data sets dropped because their template was unknown (NetFlow v9/IPFIX).
+    pub missing_template: u64,
+    /// Sequence numbers going backwards (sFlow agent restarts).
+    pub sequence_resets: u64,
+    /// Templates currently known (a gauge).
+    pub templates: u64,
+}
+
+impl ExporterCounters {
+    /// Adds `o` (per-socket decoders of one collector see the same exporter).
+    pub fn add(&mut self, o: &ExporterCounters) {
+        self.datagrams += o.datagrams;
+        self.records += o.records;
+        self.malformed += o.malformed;
+        self.lost_datagrams += o.lost_datagrams;
+        self.lost_records += o.lost_records;
+        self.missing_template += o.missing_template;
+        self.sequence_resets += o.sequence_resets;
+        self.templates += o.templates;
+    }
 }
 
 /// Counters of one collector, shared by its socket threads.
@@ -39,6 +81,8 @@ pub struct CollectorStats {
     pub flows: AtomicU64,
     /// Records dropped because the aggregator's queue was full.
     pub queue_dropped: AtomicU64,
+    /// Latest per-exporter counters of each socket thread (index = thread).
+    exporters: Mutex<Vec<Vec<(IpAddr, ExporterCounters)>>>,
 }
 
 impl CollectorStats {
@@ -48,6 +92,31 @@ impl CollectorStats {
 
     pub fn get(counter: &AtomicU64) -> u64 {
         counter.load(Ordering::Relaxed)
+    }
+
+    /// Replaces socket thread `thread`'s per-exporter counters.
+    pub fn publish(&self, thread: usize, counters: Vec<(IpAddr, ExporterCounters)>) {
+        let mut all = match self.exporters.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if all.len() <= thread {
+            all.resize_with(thread + 1, Vec::new);
+        }
+        all[thread] = counters;
+    }
+
+    /// Per-exporter counters summed over the socket threads.
+    pub fn exporters(&self) -> BTreeMap<IpAddr, ExporterCounters> {
+        let all = match self.exporters.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let mut sum: BTreeMap<IpAddr, ExporterCounters> = BTreeMap::new();
+        for (ip, c) in all.iter().flatten() {
+            sum.entry(*ip).or_default().add(c);
+        }
+        sum
     }
 }
 

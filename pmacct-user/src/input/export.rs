@@ -2,13 +2,13 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use tracing::warn;
 
-use super::collector::ExportDecoder;
+use super::collector::{ExportDecoder, ExporterCounters};
 use super::udp::DecoderFactory;
 use crate::config::{CollectorConfig, CollectorKind};
 use crate::decode::netflow::{NetflowDecoder, NetflowOptions};
@@ -93,6 +93,27 @@ impl ExportDecoder for SflowExport {
         }
         res.map(|_| ()).map_err(Into::into)
     }
+
+    fn exporter_counters(&self) -> Vec<(IpAddr, ExporterCounters)> {
+        let mut v: Vec<(IpAddr, ExporterCounters)> = Vec::new();
+        for a in self.dec.stats().agents {
+            let Some(agent) = a.agent else { continue };
+            let c = ExporterCounters {
+                datagrams: a.datagrams,
+                records: a.flow_samples,
+                malformed: a.malformed_datagrams,
+                lost_datagrams: a.lost_datagrams,
+                sequence_resets: a.sequence_resets,
+                ..ExporterCounters::default()
+            };
+            // One entry per agent address (sub-agents summed).
+            match v.iter_mut().find(|(ip, _)| *ip == agent) {
+                Some((_, sum)) => sum.add(&c),
+                None => v.push((agent, c)),
+            }
+        }
+        v
+    }
 }
 
 /// NetFlow decoders. With `templates_file`, every decoder loads the templates saved by the last
@@ -157,6 +178,27 @@ impl ExportDecoder for NetflowExport {
         out: &mut Vec<FlowRecord>,
     ) -> Result<(), Error> {
         self.dec.decode(src, arrival_us, payload, out).map(|_| ()).map_err(Into::into)
+    }
+
+    fn exporter_counters(&self) -> Vec<(IpAddr, ExporterCounters)> {
+        self.dec
+            .stats()
+            .exporters
+            .into_iter()
+            .map(|(ip, e)| {
+                let c = ExporterCounters {
+                    datagrams: e.datagrams,
+                    records: e.flows,
+                    malformed: e.malformed,
+                    lost_datagrams: e.lost_datagrams,
+                    lost_records: e.lost_records,
+                    missing_template: e.missing_template,
+                    templates: e.templates,
+                    ..ExporterCounters::default()
+                };
+                (ip, c)
+            })
+            .collect()
     }
 
     fn finish(&mut self) {

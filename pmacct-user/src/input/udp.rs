@@ -122,9 +122,14 @@ impl UdpListeners {
                 let (stop, tx, stats, allow) =
                     (stop.clone(), tx.clone(), stats.clone(), allow.clone());
                 let decoder = factory();
+                let me_index = me.threads.len();
                 let t = std::thread::Builder::new()
                     .name(format!("{name}-{i}"))
-                    .spawn(move || receive_loop(sock, decoder, &allow, &tx, &stats, &stop))
+                    .spawn(move || {
+                        let thread =
+                            Thread { index: me_index, allow: &allow, tx: &tx, stats: &stats };
+                        receive_loop(sock, decoder, &thread, &stop)
+                    })
                     .map_err(|source| UdpError::Bind { addr, source })?;
                 me.threads.push(t);
             }
@@ -165,14 +170,26 @@ fn drops_for(text: &str, inodes: &[u64]) -> u64 {
         .sum()
 }
 
+/// What a socket thread shares with its collector.
+struct Thread<'a> {
+    /// Index among the collector's socket threads (its slot in the per-exporter counters).
+    index: usize,
+    allow: &'a AllowList,
+    tx: &'a SyncSender<Vec<FlowRecord>>,
+    stats: &'a CollectorStats,
+}
+
+/// How often a socket thread publishes its decoder's per-exporter counters.
+const PUBLISH_EVERY: Duration = Duration::from_secs(1);
+
 fn receive_loop(
     sock: UdpSocket,
     mut decoder: Box<dyn ExportDecoder>,
-    allow: &AllowList,
-    tx: &SyncSender<Vec<FlowRecord>>,
-    stats: &CollectorStats,
+    th: &Thread<'_>,
     stop: &AtomicBool,
 ) {
+    let (allow, tx, stats) = (th.allow, th.tx, th.stats);
+    let mut last_publish = Instant::now();
     let mut rx = RecvBatch::new(RECV_BATCH);
     let mut batch: Vec<FlowRecord> = Vec::with_capacity(BATCH);
     let mut last_send = Instant::now();
@@ -217,8 +234,13 @@ fn receive_loop(
             send_batch(tx, &mut batch, stats);
             last_send = Instant::now();
         }
+        if last_publish.elapsed() >= PUBLISH_EVERY {
+            stats.publish(th.index, decoder.exporter_counters());
+            last_publish = Instant::now();
+        }
     }
     send_batch(tx, &mut batch, stats);
+    stats.publish(th.index, decoder.exporter_counters());
     decoder.finish();
 }
 

@@ -16,10 +16,14 @@
 
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use pmacct_benches::data::capture;
+use pmacct_benches::live::{
+    Guard, children_cpu, free_port, interrupt, send_paced, socket_state, v5_datagram,
+    wait_listening,
+};
 use pmacct_user::decode::netflow::{NetflowDecoder, NetflowOptions};
 use pmacct_user::input::datagram::read_datagrams;
 
@@ -42,30 +46,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-/// A NetFlow v5 datagram of 30 one-packet records of protocol [`FILLER_PROTO`].
-fn filler(seq: u32) -> Vec<u8> {
-    let mut d = Vec::with_capacity(24 + 30 * 48);
-    d.extend_from_slice(&5u16.to_be_bytes());
-    d.extend_from_slice(&30u16.to_be_bytes());
-    d.extend_from_slice(&1000u32.to_be_bytes()); // sysUptime
-    d.extend_from_slice(&1_700_000_000u32.to_be_bytes());
-    d.extend_from_slice(&0u32.to_be_bytes());
-    d.extend_from_slice(&seq.to_be_bytes());
-    d.extend_from_slice(&[0, 0, 0, 0]);
-    for i in 0..30u8 {
-        let mut r = [0u8; 48];
-        r[0..4].copy_from_slice(&[10, 253, 0, i]);
-        r[4..8].copy_from_slice(&[10, 253, 1, 1]);
-        r[16..20].copy_from_slice(&1u32.to_be_bytes()); // packets
-        r[20..24].copy_from_slice(&100u32.to_be_bytes()); // bytes
-        r[24..28].copy_from_slice(&900u32.to_be_bytes());
-        r[28..32].copy_from_slice(&1000u32.to_be_bytes());
-        r[38] = FILLER_PROTO;
-        d.extend_from_slice(&r);
-    }
-    d
 }
 
 /// The datagrams a step sends, and the packets our decoder finds in them (the expected total).
@@ -93,68 +73,6 @@ fn config(port: u16, out: &Path) -> String {
     )
 }
 
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).unwrap_or(20555)
-}
-
-/// Kernel drops summed over the UDP sockets bound to 127.0.0.1:`port`; `None` while none is.
-fn socket_state(port: u16) -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/net/udp").ok()?;
-    let local = format!("0100007F:{port:04X}");
-    let mut found = None;
-    for l in text.lines().skip(1) {
-        let cols: Vec<&str> = l.split_whitespace().collect();
-        if cols.get(1) == Some(&local.as_str()) {
-            let drops: u64 = cols.last().and_then(|d| d.parse().ok()).unwrap_or(0);
-            found = Some(found.unwrap_or(0) + drops);
-        }
-    }
-    found
-}
-
-fn children_cpu() -> f64 {
-    // SAFETY: getrusage fills a zeroed rusage struct.
-    let ru = unsafe {
-        let mut ru: libc::rusage = std::mem::zeroed();
-        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ru);
-        ru
-    };
-    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
-    t(ru.ru_utime) + t(ru.ru_stime)
-}
-
-fn send_paced(sock: &UdpSocket, to: SocketAddr, dgrams: &[&[u8]], rate: u64) -> f64 {
-    let start = Instant::now();
-    for (i, d) in dgrams.iter().enumerate() {
-        let due = Duration::from_secs_f64(i as f64 / rate as f64);
-        while let Some(left) = due.checked_sub(start.elapsed()) {
-            if left.is_zero() {
-                break;
-            }
-            if left > Duration::from_micros(200) {
-                std::thread::sleep(Duration::from_micros(100));
-            } else {
-                std::hint::spin_loop();
-            }
-        }
-        // ENOBUFS on loopback is a loss on the sending side: retry so every datagram is offered.
-        while sock.send_to(d, to).is_err() {
-            std::thread::yield_now();
-        }
-    }
-    start.elapsed().as_secs_f64()
-}
-
-/// Kills the daemon if the bench leaves `run_step` early (error or panic).
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 struct Outcome {
     packets: u64,
     drops: u64,
@@ -179,26 +97,24 @@ fn run_step(
             .map_err(|e| eprintln!("{name}: {e}"))
             .ok()?,
     );
-    let ready = Instant::now();
-    while socket_state(port).is_none() {
-        if ready.elapsed() > Duration::from_secs(10) {
-            eprintln!("{name}: not listening on {port} after 10 s");
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    if !wait_listening(port, Duration::from_secs(10)) {
+        eprintln!("{name}: not listening on {port} after 10 s");
+        return None;
     }
     std::thread::sleep(Duration::from_millis(300));
     let sock = UdpSocket::bind("127.0.0.1:0").ok()?;
     let to: SocketAddr = format!("127.0.0.1:{port}").parse().ok()?;
     let secs = send_paced(&sock, to, dgrams, rate);
+    // NetFlow v5 datagrams of 30 one-packet records of protocol FILLER_PROTO.
+    let filler = |seq: u32| {
+        v5_datagram(seq, 30, |i| ([10, 253, 0, i as u8], [10, 253, 1, 1], 0, 0, FILLER_PROTO))
+    };
     let fill: Vec<Vec<u8>> = (0..300).map(filler).collect();
     let fill_refs: Vec<&[u8]> = fill.iter().map(Vec::as_slice).collect();
     send_paced(&sock, to, &fill_refs, 5_000);
     std::thread::sleep(Duration::from_secs(1));
     let drops = socket_state(port).unwrap_or(0);
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.0.id() as libc::pid_t, libc::SIGINT) };
-    let _ = child.0.wait();
+    interrupt(&mut child);
     let cpu = children_cpu() - cpu_before;
     let text = std::fs::read_to_string(out).unwrap_or_default();
     let packets = sum_packets(&text);

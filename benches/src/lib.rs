@@ -2,6 +2,7 @@
 //! through `BPF_PROG_TEST_RUN`, build test packets.
 
 pub mod data;
+pub mod live;
 pub mod packet;
 pub mod testrun;
 

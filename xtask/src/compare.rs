@@ -169,12 +169,13 @@ fn build_release() -> Result<()> {
     run(&mut build)
 }
 
-/// `bench udp`: the release daemon, then the live-ingest comparison (benches/benches/udp_ingest.rs).
-pub fn bench_udp(args: &[String]) -> Result<()> {
+/// `bench udp|aggregate`: the release daemon, then a comparison that runs both daemons live
+/// (benches/benches/`bench`.rs).
+pub fn bench_live(bench: &str, args: &[String]) -> Result<()> {
     build_release()?;
     let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
     cmd.current_dir(workspace_root())
-        .args(["bench", "--package", "pmacct-benches", "--bench", "udp_ingest", "--"])
+        .args(["bench", "--package", "pmacct-benches", "--bench", bench, "--"])
         .args(args);
     run(&mut cmd)
 }

@@ -5,7 +5,7 @@
 //! * `test` — build-ebpf, then the workspace tests (extra args are passed to `cargo test`).
 //! * `run` — build-ebpf, then `pmacct-rs` with the given args.
 //! * `bench xdp` — per-packet cost of the XDP programs through `BPF_PROG_TEST_RUN` (root).
-//! * `bench netflow|sflow|udp` — the collectors against nfacctd/sfacctd 1.7.7 (see `compare`).
+//! * `bench netflow|sflow|udp|aggregate` — the collectors against nfacctd/sfacctd 1.7.7 (see `compare`).
 
 mod compare;
 mod ebpf;
@@ -76,6 +76,8 @@ enum Bench {
     Sflow,
     /// Live UDP ingest: pmacct-rs vs nfacctd 1.7.7 on loopback at paced rates, loss per rate.
     Udp,
+    /// Memory per aggregate in a memory plugin holding 1M keys: pmacct-rs vs nfacctd 1.7.7.
+    Aggregate,
 }
 
 fn main() -> Result<()> {
@@ -95,6 +97,9 @@ fn main() -> Result<()> {
         Cmd::Bench { which: Bench::Xdp, args } => tasks::bench_xdp(&args),
         Cmd::Bench { which: Bench::Netflow, args } => compare::bench(compare::Kind::Netflow, &args),
         Cmd::Bench { which: Bench::Sflow, args } => compare::bench(compare::Kind::Sflow, &args),
-        Cmd::Bench { which: Bench::Udp, args } => compare::bench_udp(&args),
+        Cmd::Bench { which: Bench::Udp, args } => compare::bench_live("udp_ingest", &args),
+        Cmd::Bench { which: Bench::Aggregate, args } => {
+            compare::bench_live("aggregate_memory", &args)
+        }
     }
 }

@@ -7,12 +7,14 @@
 pub mod compact;
 pub mod plugin;
 pub mod primitive;
+pub mod table;
 pub mod timebin;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
 pub use plugin::{Bin, Entries, FlushBatch, Plugin, PluginStats, Table};
 pub use primitive::{Primitive, PrimitiveSet, UnknownPrimitive};
+pub use table::KeyedTable;
 pub use timebin::{History, HistoryUnit, TimeBinError, TimeBins};
 
 use crate::config::PluginConfig;

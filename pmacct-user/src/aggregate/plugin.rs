@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::mem;
 
-use super::compact::{CompactKey, Layout};
+use super::compact::Layout;
+use super::table::KeyedTable;
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
@@ -13,33 +14,6 @@ use crate::record::{Counters, FlowFields, FlowRecord};
 /// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
 /// more than hashing.
 pub type Table = std::collections::HashMap<FlowFields, Counters, foldhash::fast::FixedState>;
-
-/// A plugin's live table for one bin: records whose key packs into a [`CompactKey`] are kept
-/// there (the hot path), the rest on the full struct.
-#[derive(Debug, Default)]
-struct LiveBin {
-    compact: std::collections::HashMap<CompactKey, Counters, foldhash::fast::FixedState>,
-    full: Table,
-}
-
-impl LiveBin {
-    fn len(&self) -> usize {
-        self.compact.len() + self.full.len()
-    }
-
-    fn is_empty(&self) -> bool {
-        self.compact.is_empty() && self.full.is_empty()
-    }
-
-    /// The bin as a sink sees it: every key unpacked. A key packs or not depending on its
-    /// value alone, so the two tables are disjoint and the entries stay distinct.
-    fn into_entries(self, layout: &Layout) -> Entries {
-        let mut v = Vec::with_capacity(self.len());
-        v.extend(self.full);
-        v.extend(self.compact.into_iter().map(|(k, c)| (layout.decode(&k), c)));
-        v
-    }
-}
 
 /// A flushed bin's aggregates: distinct keys, in no particular order.
 pub type Entries = Vec<(FlowFields, Counters)>;
@@ -106,7 +80,7 @@ pub struct Plugin {
     set: PrimitiveSet,
     layout: Layout,
     bins: Option<TimeBins>,
-    tables: BTreeMap<i64, LiveBin>,
+    tables: BTreeMap<i64, KeyedTable>,
     refresh: i64,
     roundoff: String,
     utc: bool,
@@ -194,16 +168,14 @@ impl Plugin {
             }
         };
         let key = self.set.mask(&rec.fields);
-        let bin = self.tables.entry(start).or_default();
+        let layout = self.layout;
+        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
         let mut counters = rec.counters;
         if !self.set.contains(super::Primitive::TcpFlags) {
             counters.tcp_flags = 0;
         }
         let before = bin.len();
-        match self.layout.encode(&key) {
-            Some(k) => bin.compact.entry(k).or_default().merge(&counters),
-            None => bin.full.entry(key).or_default().merge(&counters),
-        }
+        bin.merge(&key, &counters);
         self.stats.entries += (bin.len() - before) as u64;
         self.stats.records_in += 1;
     }
@@ -242,12 +214,11 @@ impl Plugin {
         }
     }
 
-    fn batch(&mut self, taken: BTreeMap<i64, LiveBin>, now: i64) -> FlushBatch {
-        let layout = self.layout;
+    fn batch(&mut self, taken: BTreeMap<i64, KeyedTable>, now: i64) -> FlushBatch {
         let bins: Vec<Bin> = taken
             .into_iter()
             .filter(|(_, t)| !t.is_empty())
-            .map(|(start, live)| Bin { start, entries: live.into_entries(&layout) })
+            .map(|(start, live)| Bin { start, entries: live.into_entries() })
             .collect();
         let batch = FlushBatch {
             plugin: self.cfg.name.clone(),

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use rustc_hash::FxHashMap;
 use serde_json::{Map, Value};
 
 pub use filter::{Filter, FilterError};
@@ -21,7 +20,7 @@ pub use protocol::{Request, Response, SortBy, TableStats};
 
 use super::print::value::{json_is_string, write_value};
 use super::{Sink, SinkError, WriteReport};
-use crate::aggregate::{FlushBatch, PrimitiveSet};
+use crate::aggregate::{FlushBatch, KeyedTable, PrimitiveSet};
 use crate::config::PluginConfig;
 use crate::record::{Counters, FlowFields};
 
@@ -31,7 +30,8 @@ pub const DEFAULT_IMT_PATH: &str = "/tmp/collect.pipe";
 #[derive(Debug, Default)]
 struct State {
     primitives: PrimitiveSet,
-    entries: FxHashMap<FlowFields, Counters>,
+    /// Keyed compactly: the table is what a memory plugin's footprint is made of.
+    entries: KeyedTable,
     updates: u64,
     last_update: i64,
 }
@@ -43,7 +43,8 @@ pub struct MemoryTable(Arc<Mutex<State>>);
 impl MemoryTable {
     /// An empty table for aggregate `primitives`.
     pub fn new(primitives: PrimitiveSet) -> Self {
-        MemoryTable(Arc::new(Mutex::new(State { primitives, ..Default::default() })))
+        let entries = KeyedTable::new(primitives);
+        MemoryTable(Arc::new(Mutex::new(State { primitives, entries, ..Default::default() })))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -55,9 +56,14 @@ impl MemoryTable {
     /// history).
     pub fn merge(&self, batch: &FlushBatch) -> usize {
         let mut st = self.lock();
-        st.primitives = batch.primitives;
+        if st.primitives != batch.primitives {
+            // A reload changed the aggregate: keep what was accounted, re-keyed.
+            let old = std::mem::take(&mut st.entries);
+            st.entries = old.rekey(batch.primitives);
+            st.primitives = batch.primitives;
+        }
         for (_, k, c) in batch.rows() {
-            st.entries.entry(*k).or_default().merge(c);
+            st.entries.merge(k, c);
         }
         st.updates += 1;
         st.last_update = batch.flushed_at;
@@ -89,7 +95,7 @@ impl MemoryTable {
         Ok(match req {
             Request::Top { by, n, filter } => {
                 let f = Filter::parse(filter.as_deref().unwrap_or(""))?;
-                let mut rows: Vec<(&FlowFields, &Counters)> =
+                let mut rows: Vec<(FlowFields, &Counters)> =
                     st.entries.iter().filter(|(k, c)| f.matches(k, c)).collect();
                 let key = |c: &Counters| match by {
                     SortBy::Bytes => (c.bytes, c.packets),
@@ -99,7 +105,7 @@ impl MemoryTable {
                 if *n > 0 {
                     rows.truncate(*n);
                 }
-                let entries = rows.into_iter().map(|(k, c)| entry_json(set, k, c)).collect();
+                let entries = rows.into_iter().map(|(k, c)| entry_json(set, &k, c)).collect();
                 Response { ok: true, primitives, entries, ..Default::default() }
             }
             Request::Match { filter } => {
@@ -108,7 +114,7 @@ impl MemoryTable {
                     .entries
                     .iter()
                     .filter(|(k, c)| f.matches(k, c))
-                    .map(|(k, c)| entry_json(set, k, c))
+                    .map(|(k, c)| entry_json(set, &k, c))
                     .collect();
                 Response { ok: true, primitives, entries, ..Default::default() }
             }

@@ -4,6 +4,7 @@
 //! [`Aggregator::ingest`] per record and [`Aggregator::tick`] periodically, handing each returned
 //! [`FlushBatch`] to the plugin's sink.
 
+pub mod filter;
 pub mod plugin;
 pub mod primitive;
 pub mod timebin;
@@ -30,6 +31,8 @@ pub enum AggregateError {
     Roundoff { plugin: String, value: String },
     #[error("plugin '{plugin}': refresh_time must be a positive number of seconds")]
     RefreshTime { plugin: String },
+    #[error("plugin '{plugin}': aggregate_filter: {error}")]
+    Filter { plugin: String, error: filter::FilterError },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }

@@ -55,6 +55,7 @@ fn render(recs: &[FlowRecord], aggregate: &str, output: PrintFormat) -> String {
         output,
         output_file: None,
         imt_path: None,
+        aggregate_filter: None,
     };
     let mut agg = Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("plugin");
     for r in recs {

@@ -5,6 +5,7 @@
 //! [`FlushBatch`] to the plugin's sink.
 
 pub mod compact;
+pub mod filter;
 pub mod plugin;
 pub mod primitive;
 pub mod table;
@@ -33,6 +34,8 @@ pub enum AggregateError {
     Roundoff { plugin: String, value: String },
     #[error("plugin '{plugin}': refresh_time must be a positive number of seconds")]
     RefreshTime { plugin: String },
+    #[error("plugin '{plugin}': aggregate_filter: {error}")]
+    Filter { plugin: String, error: filter::FilterError },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }

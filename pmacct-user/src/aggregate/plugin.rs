@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::mem;
 
 use super::compact::Layout;
+use super::filter::Filter;
 use super::table::KeyedTable;
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
@@ -65,6 +66,8 @@ impl FlushBatch {
 pub struct PluginStats {
     /// Records accounted.
     pub records_in: u64,
+    /// Records the plugin's `aggregate_filter` rejected.
+    pub records_filtered: u64,
     /// Aggregates currently held (all bins).
     pub entries: u64,
     /// Flushes done (including empty ones).
@@ -79,6 +82,7 @@ pub struct Plugin {
     cfg: PluginConfig,
     set: PrimitiveSet,
     layout: Layout,
+    filter: Option<Filter>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, KeyedTable>,
     refresh: i64,
@@ -109,6 +113,12 @@ impl Plugin {
             }
             None => None,
         };
+        let filter = cfg
+            .aggregate_filter
+            .as_deref()
+            .map(Filter::parse)
+            .transpose()
+            .map_err(|error| AggregateError::Filter { plugin: cfg.name.clone(), error })?;
         if cfg.refresh_time == 0 {
             return Err(AggregateError::RefreshTime { plugin: cfg.name.clone() });
         }
@@ -118,6 +128,7 @@ impl Plugin {
             cfg: cfg.clone(),
             layout: Layout::of(set),
             set,
+            filter,
             bins,
             tables: BTreeMap::new(),
             refresh,
@@ -156,6 +167,12 @@ impl Plugin {
     /// Accounts one record: key = the record masked to the aggregate, counters merged into the
     /// bin of the record's start time (`first_us`, or `now` when unknown).
     pub fn account(&mut self, rec: &FlowRecord, now: i64) {
+        if let Some(f) = &self.filter
+            && !f.matches(&rec.fields)
+        {
+            self.stats.records_filtered += 1;
+            return;
+        }
         let start = match &self.bins {
             None => 0,
             Some(b) => {

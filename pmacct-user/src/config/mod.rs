@@ -190,6 +190,10 @@ pub struct PluginConfig {
     /// memory: Unix socket the query client talks to (pmacct `imt_path`).
     #[serde(default)]
     pub imt_path: Option<PathBuf>,
+    /// pcap-filter expression selecting the records this plugin accounts (pmacct
+    /// `aggregate_filter`); none: everything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_filter: Option<String>,
 }
 
 /// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
@@ -230,6 +234,7 @@ impl PluginConfig {
             output: PrintFormat::default(),
             output_file: None,
             imt_path: None,
+            aggregate_filter: None,
         }
     }
 }

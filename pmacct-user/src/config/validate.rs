@@ -118,6 +118,12 @@ impl Config {
                     );
                 }
             }
+            if let Some(f) = &p.aggregate_filter
+                && let Err(e) = crate::aggregate::filter::Filter::parse(f)
+            {
+                let why = format!("a supported pcap-filter expression ({e})");
+                push(format!("{key}.aggregate_filter"), f, &why);
+            }
             if p.refresh_time < 1 {
                 push(format!("{key}.refresh_time"), "0", "seconds >= 1");
             }

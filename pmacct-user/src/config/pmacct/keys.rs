@@ -10,7 +10,9 @@
 //! - Accepted without effect, with a note: `daemonize`, `plugin_pipe_size`, `plugin_buffer_size`,
 //!   `snaplen`, `promisc`, `imt_buckets`, `imt_mem_pools_number`, `imt_mem_pools_size`,
 //!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`, `print_output_separator: ,`.
-//! - Errors (ignoring them would change the numbers): `pcap_filter`, `aggregate_filter`,
+//! - `aggregate_filter[name]` (a pcap-filter expression, checked at load; the global form is
+//!   ignored with a warning, as pmacct ignores it).
+//! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   `pre_tag_filter`, `pre_tag2_filter`, a CSV separator other than `,`.
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
@@ -26,8 +28,7 @@ use crate::config::{
 };
 
 /// Keys that would change results if ignored.
-const FATAL_UNSUPPORTED: &[&str] =
-    &["pcap_filter", "aggregate_filter", "pre_tag_filter", "pre_tag2_filter"];
+const FATAL_UNSUPPORTED: &[&str] = &["pcap_filter", "pre_tag_filter", "pre_tag2_filter"];
 
 /// Keys accepted without effect, with the reason.
 const NO_EFFECT: &[(&str, &str)] = &[
@@ -232,6 +233,7 @@ impl State<'_> {
                     self.config.plugins[i].output = format;
                 }
             }
+            "aggregate_filter" => self.aggregate_filter(line)?,
             "print_output_file" => {
                 for i in self.targets(line, Some(PluginKind::Print)) {
                     self.config.plugins[i].output_file = Some(line.value.clone());
@@ -318,6 +320,26 @@ impl State<'_> {
                 )),
                 None => self.ignored.push(format!("{k} (line {})", line.number)),
             },
+        }
+        Ok(())
+    }
+
+    /// `aggregate_filter[name]`: checked here so a bad expression names the line. pmacct refuses
+    /// the global form ("aggregation filter cannot be global. Not loaded.") and runs on
+    /// unfiltered: so do we, with a warning.
+    fn aggregate_filter(&mut self, line: &Line) -> Result<(), ConfigError> {
+        if line.plugin.is_none() {
+            self.warnings.push(format!(
+                "line {}: `aggregate_filter` cannot be global (pmacct does not load it either); ignored",
+                line.number
+            ));
+            return Ok(());
+        }
+        if let Err(e) = crate::aggregate::filter::Filter::parse(&line.value) {
+            return Err(self.err(line, e.to_string()));
+        }
+        for i in self.targets(line, None) {
+            self.config.plugins[i].aggregate_filter = Some(line.value.clone());
         }
         Ok(())
     }

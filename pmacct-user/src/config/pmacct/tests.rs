@@ -225,3 +225,17 @@ fn nfacctd_and_sfacctd_flavors() {
         parse_pmacct_as("sfacctd_pipe_size: lots\n", Path::new("/"), Flavor::Sfacctd).unwrap_err();
     assert!(err.to_string().contains("sfacctd_pipe_size"), "{err}");
 }
+
+#[test]
+fn aggregate_filter_per_plugin_global_ignored_bad_one_named() {
+    let (c, w) = parse_pmacct(
+        "plugins: print[a], print[b]\naggregate: src_host\naggregate_filter[a]: src net 10.0.0.0/8 and tcp\naggregate_filter: udp\n",
+        Path::new("."),
+    )
+    .unwrap();
+    assert_eq!(c.plugins[0].aggregate_filter.as_deref(), Some("src net 10.0.0.0/8 and tcp"));
+    assert_eq!(c.plugins[1].aggregate_filter, None);
+    assert!(w.iter().any(|w| w.contains("line 4") && w.contains("cannot be global")), "{w:?}");
+    let e = err("plugins: print[a]\naggregate_filter[a]: tcp[13] & 2 != 0\n");
+    assert!(e.contains(":2: aggregate_filter") && e.contains("`[` at position 3"), "{e}");
+}

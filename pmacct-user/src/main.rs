@@ -70,6 +70,18 @@ enum Command {
         /// The file is in pmacct syntax (default: by extension `.conf`).
         #[arg(long)]
         pmacct: bool,
+        /// Which pmacct daemon a pmacct-syntax file is written for.
+        #[arg(long, default_value = "pmacctd", value_parser = FLAVORS)]
+        flavor: String,
+    },
+    /// Convert a pmacct config file into the native TOML config (to stdout). Keys accepted but
+    /// not acted on are listed as comments at the top.
+    ConvertConfig {
+        /// pmacct config file.
+        file: PathBuf,
+        /// Which pmacct daemon it is written for.
+        #[arg(long, default_value = "pmacctd", value_parser = FLAVORS)]
+        flavor: String,
     },
     /// Query a memory plugin (like pmacct's client: `-s`, `-c`/`-M`, `-T`, `-e`).
     Query(QueryCli),
@@ -140,8 +152,19 @@ fn init_logging(level: &str) {
         .try_init();
 }
 
-fn read_pmacct(path: &Path) -> Result<Config> {
-    let (cfg, warnings) = config::read_pmacct(path)?;
+/// The pmacct daemons whose config files we read (`--flavor`).
+const FLAVORS: [&str; 3] = ["pmacctd", "nfacctd", "sfacctd"];
+
+fn flavor(name: &str) -> Flavor {
+    match name {
+        "nfacctd" => Flavor::Nfacctd,
+        "sfacctd" => Flavor::Sfacctd,
+        _ => Flavor::Pmacctd,
+    }
+}
+
+fn read_pmacct(path: &Path, flavor: Flavor) -> Result<Config> {
+    let (cfg, warnings) = config::pmacct::read_pmacct_as(path, flavor)?;
     log_warnings(warnings);
     cfg.validate()?;
     Ok(cfg)
@@ -258,12 +281,31 @@ fn main() -> Result<()> {
             };
             run(Source::Replay { base: Box::new(base), pcap, repeat })
         }
-        Command::CheckConfig { file, pmacct } => {
+        Command::CheckConfig { file, pmacct, flavor: f } => {
             init_logging("warn");
             let is_pmacct = pmacct || file.extension().is_some_and(|e| e == "conf");
-            let cfg = if is_pmacct { read_pmacct(&file)? } else { config::load(Some(&file), &[])? };
+            let cfg = if is_pmacct {
+                read_pmacct(&file, flavor(&f))?
+            } else {
+                config::load(Some(&file), &[])?
+            };
             let toml = toml::to_string_pretty(&cfg).context("rendering config")?;
             println!("# {}: OK\n{toml}", file.display());
+            Ok(())
+        }
+        Command::ConvertConfig { file, flavor: f } => {
+            init_logging("error");
+            let (cfg, warnings) = config::pmacct::read_pmacct_as(&file, flavor(&f))?;
+            cfg.validate()?;
+            let toml = toml::to_string_pretty(&cfg).context("rendering config")?;
+            println!(
+                "# Converted from {} ({f} syntax) by pmacct-rs convert-config.",
+                file.display()
+            );
+            for w in warnings {
+                println!("# {w}");
+            }
+            print!("{toml}");
             Ok(())
         }
         Command::Query(args) => {

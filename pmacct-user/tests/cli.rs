@@ -55,3 +55,46 @@ fn bad_configs_name_the_key_and_value() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("daemon.drain_interval_ms") && err.contains("soon"), "{err}");
 }
+
+/// `convert-config` turns an operator's nfacctd.conf into native TOML that loads into the very
+/// same config, and lists what is accepted without effect as comments.
+#[test]
+fn convert_config_round_trips_an_nfacctd_conf() {
+    use pmacct_user::config::{self, pmacct::Flavor, pmacct::read_pmacct_as};
+    let dir = tempfile::tempdir().expect("tmp");
+    let conf = dir.path().join("nfacctd.conf");
+    std::fs::write(
+        &conf,
+        "! an nfacctd config as operators write them\n\
+         daemonize: true\n\
+         nfacctd_ip: 127.0.0.1\nnfacctd_port: 2055\nnfacctd_time_new: true\n\
+         nfacctd_pipe_size: 8388608\n\
+         plugins: print[by_host], memory[top]\n\
+         aggregate[by_host]: src_host, dst_host\n\
+         aggregate_filter[by_host]: tcp and not port 22\n\
+         print_output[by_host]: csv\nprint_output_file[by_host]: /tmp/by_host-%Y%m%d.csv\n\
+         print_refresh_time[by_host]: 300\nprint_history[by_host]: 5m\n\
+         aggregate[top]: src_host, dst_host, src_port, dst_port, proto\n\
+         imt_path[top]: /tmp/top.pipe\n\
+         plugin_pipe_size: 10240000\n",
+    )
+    .expect("write");
+    let out = Command::new(BIN)
+        .args(["convert-config", "--flavor", "nfacctd"])
+        .arg(&conf)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let toml = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(toml.lines().any(|l| l.starts_with('#') && l.contains("daemonize")), "{toml}");
+    assert!(toml.lines().any(|l| l.starts_with('#') && l.contains("plugin_pipe_size")), "{toml}");
+    let native = dir.path().join("nfacctd.toml");
+    std::fs::write(&native, &toml).expect("write toml");
+    let from_toml = config::load(Some(&native), &[]).expect("the converted TOML loads");
+    let (from_conf, _) = read_pmacct_as(&conf, Flavor::Nfacctd).expect("the conf reads");
+    assert_eq!(from_toml, from_conf, "{toml}");
+    assert_eq!(from_toml.collectors[0].listen, vec!["127.0.0.1:2055".to_string()]);
+    assert_eq!(from_toml.collectors[0].recv_buffer_bytes, 8_388_608);
+    let out = check(&native, &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

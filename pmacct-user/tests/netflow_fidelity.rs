@@ -46,16 +46,10 @@ fn decode(capture: &str) -> Vec<FlowRecord> {
 
 fn render(recs: &[FlowRecord], aggregate: &str, output: PrintFormat) -> String {
     let cfg = PluginConfig {
-        name: "p".into(),
-        kind: PluginKind::Print,
         aggregate: aggregate.split(',').map(|s| s.trim().to_string()).collect(),
         refresh_time: 86_400,
-        history: None,
-        history_roundoff: None,
         output,
-        output_file: None,
-        imt_path: None,
-        aggregate_filter: None,
+        ..PluginConfig::new("p", PluginKind::Print)
     };
     let mut agg = Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("plugin");
     for r in recs {

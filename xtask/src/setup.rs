@@ -12,8 +12,16 @@ use crate::toolchain::{self, LLVM_MAJOR, NIGHTLY, USER_TOOLCHAIN, llvm_prefix, o
 const BPF_LINKER_VERSION: &str = "0.13.0";
 
 /// Debian packages the tests need.
-const APT_PACKAGES: &[&str] =
-    &["pmacct", "tcpreplay", "tcpdump", "iproute2", "bpftool", "gobgpd", "xz-utils"];
+const APT_PACKAGES: &[&str] = &[
+    "pmacct",
+    "tcpreplay",
+    "tcpdump",
+    "iproute2",
+    "bpftool",
+    "gobgpd",
+    "xz-utils",
+    "clickhouse-server",
+];
 
 /// Everything, in order.
 pub fn setup(apt: bool) -> Result<()> {

@@ -150,6 +150,8 @@ pub struct SavefileConfig {
 pub enum PluginKind {
     Print,
     Memory,
+    /// Inserts into ClickHouse (native config only; `[plugin.clickhouse]`).
+    Clickhouse,
 }
 
 /// print plugin output format (pmacct's `print_output`).
@@ -194,6 +196,9 @@ pub struct PluginConfig {
     /// `aggregate_filter`); none: everything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate_filter: Option<String>,
+    /// clickhouse: server, table and schema profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clickhouse: Option<crate::sink::clickhouse::ClickhouseConfig>,
 }
 
 /// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
@@ -235,6 +240,7 @@ impl PluginConfig {
             output_file: None,
             imt_path: None,
             aggregate_filter: None,
+            clickhouse: None,
         }
     }
 }

@@ -1,8 +1,9 @@
-//! Sinks: where a plugin's flushed aggregates go (print, memory).
+//! Sinks: where a plugin's flushed aggregates go (print, memory, ClickHouse).
 //!
 //! A sink takes one [`FlushBatch`] at a time and reports what it wrote. Adding a sink means
 //! adding one module and one [`PluginKind`] arm in [`build_sink`].
 
+pub mod clickhouse;
 pub mod memory;
 pub mod print;
 
@@ -30,6 +31,8 @@ pub enum SinkError {
     Io { path: String, source: io::Error },
     #[error("memory plugin socket {path}: {source}")]
     Socket { path: String, source: io::Error },
+    #[error(transparent)]
+    Clickhouse(Box<clickhouse::ClickhouseError>),
 }
 
 /// Consumer of flushed aggregates.
@@ -44,5 +47,12 @@ pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
     Ok(match cfg.kind {
         PluginKind::Print => Box::new(print::PrintSink::new(cfg, print::PrintOptions::default())),
         PluginKind::Memory => Box::new(memory::MemorySink::serve(cfg)?),
+        PluginKind::Clickhouse => {
+            let ch = cfg.clickhouse.clone().unwrap_or_default();
+            Box::new(
+                clickhouse::ClickhouseSink::start(cfg, &ch)
+                    .map_err(|e| SinkError::Clickhouse(Box::new(e)))?,
+            )
+        }
     })
 }

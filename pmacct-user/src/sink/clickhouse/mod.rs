@@ -1,0 +1,72 @@
+//! ClickHouse sink: each flush inserted as RowBinary over HTTP into a table derived from the
+//! plugin's aggregate ([`schema`]), created if missing and checked column by column otherwise.
+
+pub mod config;
+pub mod http;
+pub mod rowbinary;
+pub mod schema;
+
+use std::time::Duration;
+
+pub use config::{ClickhouseConfig, Profile};
+pub use schema::{Schema, SchemaError};
+
+use super::{Sink, SinkError, WriteReport};
+use crate::aggregate::{FlushBatch, PrimitiveSet};
+use crate::config::PluginConfig;
+
+/// Why the sink could not start or write.
+#[derive(Debug, thiserror::Error)]
+pub enum ClickhouseError {
+    #[error(transparent)]
+    Http(#[from] http::HttpError),
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
+    #[error("plugin '{0}': unknown aggregate primitive")]
+    Aggregate(String),
+}
+
+/// A plugin's ClickHouse table and the server it lives on.
+pub struct ClickhouseSink {
+    client: http::Client,
+    schema: Schema,
+    modern: bool,
+}
+
+impl ClickhouseSink {
+    /// Connects, creates the table if needed and checks its columns.
+    pub fn start(plugin: &PluginConfig, cfg: &ClickhouseConfig) -> Result<Self, ClickhouseError> {
+        let set = PrimitiveSet::parse(&plugin.aggregate.join(","))
+            .map_err(|_| ClickhouseError::Aggregate(plugin.name.clone()))?;
+        let name = cfg.table.clone().unwrap_or_else(|| format!("pmacct_{}", plugin.name));
+        let table = format!("{}.{}", cfg.database, name);
+        let schema = Schema::new(&table, set, cfg.profile);
+        let client = http::Client::new(
+            &cfg.url,
+            cfg.user.clone(),
+            cfg.password.clone(),
+            Duration::from_secs(cfg.timeout_secs.max(1)),
+        );
+        client.execute(&schema.create_sql(cfg.ttl_days))?;
+        schema.check(&client.describe(&table)?)?;
+        Ok(Self { client, schema, modern: cfg.profile == Profile::Modern })
+    }
+
+    /// The table written to.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+}
+
+impl Sink for ClickhouseSink {
+    fn write(&mut self, batch: &FlushBatch) -> Result<WriteReport, SinkError> {
+        let (rows, n) = rowbinary::encode(batch, &self.schema, self.modern);
+        if n == 0 {
+            return Ok(WriteReport::default());
+        }
+        self.client
+            .insert(&self.schema.table, &self.schema.column_list(), &rows)
+            .map_err(|e| SinkError::Clickhouse(Box::new(e.into())))?;
+        Ok(WriteReport { entries: n, ..WriteReport::default() })
+    }
+}

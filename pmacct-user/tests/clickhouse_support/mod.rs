@@ -1,0 +1,99 @@
+//! A private ClickHouse server for a test: Debian's `clickhouse-server` (18.16) started without
+//! systemd from a config under a temp dir, listening on 127.0.0.1 on free ports; killed when
+//! dropped.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Clickhouse {
+    child: Child,
+    pub http_port: u16,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+impl Clickhouse {
+    pub fn start() -> Clickhouse {
+        let bin = PathBuf::from("/usr/sbin/clickhouse-server");
+        assert!(
+            bin.exists(),
+            "clickhouse-server missing: `cargo xtask setup` installs Debian's clickhouse-server"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let d = dir.path().display().to_string();
+        let (http_port, tcp_port) = (free_port(), free_port());
+        let config = format!(
+            r#"<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>{d}/server.log</log><errorlog>{d}/server.err.log</errorlog><size>10M</size><count>1</count></logger>
+  <http_port>{http_port}</http_port>
+  <tcp_port>{tcp_port}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <max_connections>64</max_connections>
+  <max_concurrent_queries>16</max_concurrent_queries>
+  <mark_cache_size>5368709</mark_cache_size>
+  <path>{d}/data/</path>
+  <tmp_path>{d}/tmp/</tmp_path>
+  <user_files_path>{d}/user_files/</user_files_path>
+  <format_schema_path>{d}/format_schemas/</format_schema_path>
+  <users_config>/etc/clickhouse-server/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+</yandex>
+"#
+        );
+        let cfg = dir.path().join("config.xml");
+        std::fs::write(&cfg, config).expect("write config");
+        let child = Command::new(bin)
+            .arg(format!("--config-file={}", cfg.display()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start clickhouse-server");
+        let ch = Clickhouse { child, http_port, _dir: dir };
+        let start = Instant::now();
+        while ch.query("SELECT 1").trim() != "1" {
+            assert!(start.elapsed() < Duration::from_secs(30), "clickhouse-server not ready");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        ch
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.http_port)
+    }
+
+    /// Runs `sql` over HTTP and returns the body ("" on connection errors).
+    pub fn query(&self, sql: &str) -> String {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.http_port)) else {
+            return String::new();
+        };
+        let req = format!(
+            "POST / HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\n\r\n{sql}",
+            sql.len()
+        );
+        if s.write_all(req.as_bytes()).is_err() {
+            return String::new();
+        }
+        let mut resp = String::new();
+        let _ = s.read_to_string(&mut resp);
+        resp.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default()
+    }
+}
+
+impl Drop for Clickhouse {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,180 @@
+//! The ClickHouse sink against a real server (Debian's clickhouse-server 18.16, legacy schema
+//! profile): an IPFIX capture replayed through a print plugin and a clickhouse plugin with the
+//! same aggregate; the table holds exactly the rows the print plugin wrote. A table whose
+//! columns do not match is refused with the column named.
+
+mod clickhouse_support;
+mod daemon;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use clickhouse_support::Clickhouse;
+use daemon::{BIN, shared};
+use pmacct_user::config::{PluginConfig, PluginKind};
+use pmacct_user::sink::clickhouse::{ClickhouseConfig, ClickhouseError, ClickhouseSink, Profile};
+
+const AGGREGATE: &str = "src_host, dst_host, src_port, dst_port, proto, tos";
+
+#[test]
+fn replayed_ipfix_lands_as_the_print_plugin_wrote_it() {
+    let ch = Clickhouse::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("print.csv");
+    let conf = dir.path().join("pmacct-rs.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"[daemon]
+metrics_listen = "127.0.0.1:0"
+
+[[collector]]
+type = "netflow"
+
+[[plugin]]
+name = "p"
+type = "print"
+output = "csv"
+output_file = "{}"
+refresh_time = 86400
+aggregate = "{AGGREGATE}"
+
+[[plugin]]
+name = "ch"
+type = "clickhouse"
+refresh_time = 86400
+aggregate = "{AGGREGATE}"
+[plugin.clickhouse]
+url = "{}"
+profile = "legacy"
+"#,
+            csv.display(),
+            ch.url()
+        ),
+    )
+    .expect("conf");
+    let pcap = shared("exports/pmacct_nfprobe_ipfix.pcap");
+    let out = Command::new(BIN)
+        .args(["replay", "--pcap"])
+        .arg(&pcap)
+        .arg("--config")
+        .arg(&conf)
+        .output()
+        .expect("replay");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let printed: BTreeSet<String> = std::fs::read_to_string(&csv)
+        .expect("print output")
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let stored: BTreeSet<String> = ch
+        .query(
+            "SELECT ip_src, ip_dst, port_src, port_dst, ip_proto, tos, packets, bytes \
+             FROM default.pmacct_ch FORMAT CSV",
+        )
+        .lines()
+        .map(|l| l.replace('"', ""))
+        .collect();
+    assert!(printed.len() > 100, "only {} rows printed", printed.len());
+    eprintln!("{} rows printed, {} stored", printed.len(), stored.len());
+    assert_eq!(stored, printed);
+    let stamps = ch.query("SELECT count() FROM default.pmacct_ch WHERE stamp_updated > 0");
+    assert_eq!(stamps.trim(), printed.len().to_string());
+}
+
+#[test]
+fn a_mismatching_table_is_refused_naming_the_column() {
+    let ch = Clickhouse::start();
+    ch.query(
+        "CREATE TABLE default.pmacct_bad (ip_src String, packets UInt32, bytes UInt64, \
+         flows UInt64, stamp_inserted DateTime, stamp_updated DateTime) \
+         ENGINE = MergeTree() PARTITION BY toYYYYMMDD(stamp_inserted) ORDER BY stamp_inserted",
+    );
+    let plugin = PluginConfig {
+        aggregate: vec!["src_host".into()],
+        ..PluginConfig::new("bad", PluginKind::Clickhouse)
+    };
+    let cfg = ClickhouseConfig { url: ch.url(), profile: Profile::Legacy, ..Default::default() };
+    let err = ClickhouseSink::start(&plugin, &cfg).err().expect("refused");
+    assert!(matches!(err, ClickhouseError::Schema(_)), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "table default.pmacct_bad: column 'packets' is UInt32, expected UInt64"
+    );
+    // A server that is not there: a clear transport error naming the URL.
+    let cfg = ClickhouseConfig {
+        url: "http://127.0.0.1:9".into(),
+        profile: Profile::Legacy,
+        ..Default::default()
+    };
+    let err = ClickhouseSink::start(&plugin, &cfg).err().expect("no server");
+    assert!(err.to_string().contains("127.0.0.1:9"), "{err}");
+}
+
+/// `deploy/clickhouse/rollups.sql` on a real server: the 1-minute, 5-minute and 1-hour summing
+/// tables fed by materialized views add up to what the plugin inserted.
+#[test]
+fn deploy_rollups_sum_to_the_base_table() {
+    let ch = Clickhouse::start();
+    let plugin = PluginConfig {
+        aggregate:
+            "src_host, dst_host, src_port, dst_port, proto, src_as, dst_as, in_iface, out_iface"
+                .split(',')
+                .map(|s| s.trim().to_string())
+                .collect(),
+        history: Some("1m".into()),
+        ..PluginConfig::new("flows", PluginKind::Clickhouse)
+    };
+    let cfg = ClickhouseConfig { url: ch.url(), profile: Profile::Legacy, ..Default::default() };
+    // The sink creates default.pmacct_flows; the rollups are applied on top of it.
+    drop(ClickhouseSink::start(&plugin, &cfg).expect("table created"));
+    let rollups = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/clickhouse/rollups.sql"),
+    )
+    .expect("rollups.sql");
+    let without_ttl: String = rollups
+        .lines()
+        .filter(|l| !l.trim_end().ends_with("-- ttl") && !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for stmt in without_ttl.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+        let out = ch.query(stmt);
+        assert!(!out.contains("Exception"), "{stmt}: {out}");
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let conf = dir.path().join("pmacct-rs.toml");
+    let toml = format!(
+        "[daemon]\nmetrics_listen = \"127.0.0.1:0\"\n\n[[collector]]\ntype = \"netflow\"\n\n\
+         [[plugin]]\nname = \"flows\"\ntype = \"clickhouse\"\nrefresh_time = 86400\n\
+         history = \"1m\"\naggregate = \"{}\"\n[plugin.clickhouse]\nurl = \"{}\"\n\
+         profile = \"legacy\"\n",
+        plugin.aggregate.join(", "),
+        ch.url()
+    );
+    std::fs::write(&conf, toml).expect("conf");
+    let out = Command::new(BIN)
+        .args(["replay", "--pcap"])
+        .arg(shared("exports/pmacct_nfprobe_ipfix.pcap"))
+        .arg("--config")
+        .arg(&conf)
+        .output()
+        .expect("replay");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let total = |table: &str| {
+        ch.query(&format!("SELECT sum(packets), sum(bytes), sum(flows) FROM default.{table}"))
+    };
+    let base = total("pmacct_flows");
+    assert!(base.trim() != "0\t0\t0" && !base.is_empty(), "{base}");
+    for rollup in ["pmacct_flows_1m", "pmacct_flows_5m", "pmacct_flows_1h"] {
+        assert_eq!(total(rollup), base, "{rollup}");
+    }
+    let rows = |sql: &str| ch.query(sql).trim().parse::<u64>().expect("count");
+    let base_rows = rows("SELECT count() FROM default.pmacct_flows");
+    let hour_rows = rows(
+        "SELECT uniqExact(stamp, as_src, as_dst, ip_proto, iface_in, iface_out) \
+         FROM default.pmacct_flows_1h",
+    );
+    assert!(hour_rows > 0 && hour_rows < base_rows, "{hour_rows} hourly rows vs {base_rows}");
+}

@@ -5,7 +5,7 @@
 //! * `test` — build-ebpf, then the workspace tests (extra args are passed to `cargo test`).
 //! * `run` — build-ebpf, then `pmacct-rs` with the given args.
 //! * `bench xdp` — per-packet cost of the XDP programs through `BPF_PROG_TEST_RUN` (root).
-//! * `bench netflow|sflow|udp|aggregate` — the collectors against nfacctd/sfacctd 1.7.7 (see `compare`).
+//! * `bench netflow|sflow|udp|aggregate|clickhouse` — the collectors against nfacctd/sfacctd 1.7.7 (see `compare`).
 
 mod compare;
 mod ebpf;
@@ -78,6 +78,8 @@ enum Bench {
     Udp,
     /// Memory per aggregate in a memory plugin holding 1M keys: pmacct-rs vs nfacctd 1.7.7.
     Aggregate,
+    /// Rows per second inserted into a private ClickHouse server by the ClickHouse sink.
+    Clickhouse,
 }
 
 fn main() -> Result<()> {
@@ -100,6 +102,9 @@ fn main() -> Result<()> {
         Cmd::Bench { which: Bench::Udp, args } => compare::bench_live("udp_ingest", &args),
         Cmd::Bench { which: Bench::Aggregate, args } => {
             compare::bench_live("aggregate_memory", &args)
+        }
+        Cmd::Bench { which: Bench::Clickhouse, args } => {
+            compare::bench_live("clickhouse_insert", &args)
         }
     }
 }

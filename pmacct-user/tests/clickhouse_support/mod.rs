@@ -31,27 +31,15 @@ impl Clickhouse {
         let dir = tempfile::tempdir().expect("tempdir");
         let d = dir.path().display().to_string();
         let (http_port, tcp_port) = (free_port(), free_port());
-        let config = format!(
-            r#"<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>{d}/server.log</log><errorlog>{d}/server.err.log</errorlog><size>10M</size><count>1</count></logger>
-  <http_port>{http_port}</http_port>
-  <tcp_port>{tcp_port}</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <max_connections>64</max_connections>
-  <max_concurrent_queries>16</max_concurrent_queries>
-  <mark_cache_size>5368709</mark_cache_size>
-  <path>{d}/data/</path>
-  <tmp_path>{d}/tmp/</tmp_path>
-  <user_files_path>{d}/user_files/</user_files_path>
-  <format_schema_path>{d}/format_schemas/</format_schema_path>
-  <users_config>/etc/clickhouse-server/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
-</yandex>
-"#
-        );
+        let template = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../deploy/clickhouse/local-server.xml"),
+        )
+        .expect("deploy/clickhouse/local-server.xml");
+        let config = template
+            .replace("{dir}", &d)
+            .replace("{http_port}", &http_port.to_string())
+            .replace("{tcp_port}", &tcp_port.to_string());
         let cfg = dir.path().join("config.xml");
         std::fs::write(&cfg, config).expect("write config");
         let child = Command::new(bin)

@@ -14,8 +14,8 @@ use pmacct_benches::live::Guard;
 use pmacct_user::aggregate::{Bin, FlushBatch, PrimitiveSet};
 use pmacct_user::config::{PluginConfig, PluginKind};
 use pmacct_user::record::{Counters, FlowFields};
-use pmacct_user::sink::Sink;
 use pmacct_user::sink::clickhouse::{ClickhouseConfig, ClickhouseSink, Profile};
+use pmacct_user::sink::delivery::Transport;
 
 fn arg(name: &str, default: u64) -> u64 {
     std::env::args()
@@ -108,7 +108,10 @@ fn main() {
     let start = Instant::now();
     let mut written = 0;
     for b in &batches {
-        written += sink.write(b).expect("insert").entries;
+        for item in sink.encode(b) {
+            sink.send(&item).expect("insert");
+            written += item.rows;
+        }
     }
     let secs = start.elapsed().as_secs_f64();
     println!("ClickHouse 18.16 (legacy profile), 5-tuple rows, RowBinary over HTTP");

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use daemon::{BIN, Daemon, shared};
+use daemon::{BIN, Daemon, free_tcp_port, free_udp_port, metric_sum, scrape, send_capture, shared};
 use pmacct_user::input::datagram::read_datagrams;
 
 /// (capture, daemon, aggregations) as `../shared/scripts/golden.sh` made them.
@@ -121,49 +121,6 @@ fn replay_command_matches() {
         ]);
         check_all(dir.path(), capture, aggs, "replay");
     }
-}
-
-/// Sends every datagram of `capture` to `port` on loopback, paced, from one source socket (one
-/// exporter, as in the capture).
-fn send_capture(capture: &str, port: u16) -> u64 {
-    let sock = UdpSocket::bind("127.0.0.1:0").expect("bind");
-    let mut n = 0u64;
-    read_datagrams(&shared(&format!("exports/{capture}.pcap")), &[], |d| {
-        sock.send_to(d.payload, ("127.0.0.1", port)).expect("send");
-        n += 1;
-        if n.is_multiple_of(16) {
-            std::thread::sleep(Duration::from_millis(2));
-        }
-    })
-    .expect("read capture");
-    n
-}
-
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0").and_then(|s| s.local_addr()).map(|a| a.port()).expect("port")
-}
-
-fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|s| s.local_addr())
-        .map(|a| a.port())
-        .expect("port")
-}
-
-fn scrape(port: u16) -> String {
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
-    std::io::Write::write_all(&mut s, b"GET /metrics HTTP/1.1\r\n\r\n").expect("get");
-    let mut text = String::new();
-    std::io::Read::read_to_string(&mut s, &mut text).expect("read");
-    text
-}
-
-/// Sum of the samples of metric `name` whose labels contain `with`.
-fn metric_sum(text: &str, name: &str, with: &str) -> u64 {
-    text.lines()
-        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(with))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
 }
 
 #[test]

@@ -199,6 +199,9 @@ pub struct PluginConfig {
     /// clickhouse: server, table and schema profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clickhouse: Option<crate::sink::clickhouse::ClickhouseConfig>,
+    /// Network sinks: in-memory queue, spool and retry settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<crate::sink::delivery::DeliveryConfig>,
 }
 
 /// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
@@ -241,6 +244,7 @@ impl PluginConfig {
             imt_path: None,
             aggregate_filter: None,
             clickhouse: None,
+            delivery: None,
         }
     }
 }

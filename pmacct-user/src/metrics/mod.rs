@@ -14,7 +14,9 @@ use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
 mod exporter;
+mod sink;
 pub use exporter::{ExporterLabels, ExporterMetrics};
+pub use sink::{SinkCounters, SinkMetrics};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct XdpCpuLabels {
@@ -82,6 +84,8 @@ pub struct Metrics {
     pub collector: CollectorMetrics,
     /// Per-exporter decoder counters.
     pub exporter: ExporterMetrics,
+    /// Delivery of network sinks (ClickHouse, brokers).
+    pub sink: SinkMetrics,
 }
 
 /// Per-collector counters (label `collector`: `netflow`, `sflow`, ...).
@@ -145,6 +149,7 @@ impl Metrics {
             savefile_packets: Family::default(),
             collector: CollectorMetrics::default(),
             exporter: ExporterMetrics::default(),
+            sink: SinkMetrics::default(),
             registry: Registry::default(),
         };
         registry.register("xdp_packets", "XDP program counters per CPU", m.xdp_packets.clone());
@@ -202,6 +207,7 @@ impl Metrics {
         );
         m.collector.register(&mut registry);
         m.exporter.register(&mut registry);
+        m.sink.register(&mut registry);
         Self { registry, ..m }
     }
 

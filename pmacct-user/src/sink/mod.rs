@@ -4,6 +4,7 @@
 //! adding one module and one [`PluginKind`] arm in [`build_sink`].
 
 pub mod clickhouse;
+pub mod delivery;
 pub mod memory;
 pub mod print;
 
@@ -39,6 +40,17 @@ pub enum SinkError {
 pub trait Sink: Send {
     /// Writes one flush.
     fn write(&mut self, batch: &FlushBatch) -> Result<WriteReport, SinkError>;
+
+    /// Called between flushes (about every 200 ms): network sinks retry what is queued.
+    fn tick(&mut self) {}
+
+    /// Shutdown: finish or put aside what is pending, by `deadline`.
+    fn close(&mut self, _deadline: std::time::Instant) {}
+
+    /// Queue and delivery counters of a network sink.
+    fn delivery_stats(&self) -> Option<std::sync::Arc<delivery::DeliveryStats>> {
+        None
+    }
 }
 
 /// Builds the sink of a plugin with pmacct's defaults (print: stdout or `output_file`; memory:
@@ -49,10 +61,10 @@ pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
         PluginKind::Memory => Box::new(memory::MemorySink::serve(cfg)?),
         PluginKind::Clickhouse => {
             let ch = cfg.clickhouse.clone().unwrap_or_default();
-            Box::new(
-                clickhouse::ClickhouseSink::start(cfg, &ch)
-                    .map_err(|e| SinkError::Clickhouse(Box::new(e)))?,
-            )
+            let transport = clickhouse::ClickhouseSink::start(cfg, &ch)
+                .map_err(|e| SinkError::Clickhouse(Box::new(e)))?;
+            let delivery = cfg.delivery.clone().unwrap_or_default();
+            Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }
     })
 }

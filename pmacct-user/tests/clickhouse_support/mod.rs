@@ -9,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Clickhouse {
-    child: Child,
+    child: Option<Child>,
     pub http_port: u16,
+    config: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -42,19 +43,33 @@ impl Clickhouse {
             .replace("{tcp_port}", &tcp_port.to_string());
         let cfg = dir.path().join("config.xml");
         std::fs::write(&cfg, config).expect("write config");
-        let child = Command::new(bin)
-            .arg(format!("--config-file={}", cfg.display()))
+        let mut ch = Clickhouse { child: None, http_port, config: cfg, _dir: dir };
+        ch.resume();
+        ch
+    }
+
+    /// Kills the server (an outage); its data stays.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts the server (again) on the same ports and data, and waits until it answers.
+    pub fn resume(&mut self) {
+        let child = Command::new("/usr/sbin/clickhouse-server")
+            .arg(format!("--config-file={}", self.config.display()))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start clickhouse-server");
-        let ch = Clickhouse { child, http_port, _dir: dir };
+        self.child = Some(child);
         let start = Instant::now();
-        while ch.query("SELECT 1").trim() != "1" {
+        while self.query("SELECT 1").trim() != "1" {
             assert!(start.elapsed() < Duration::from_secs(30), "clickhouse-server not ready");
             std::thread::sleep(Duration::from_millis(100));
         }
-        ch
     }
 
     pub fn url(&self) -> String {
@@ -81,7 +96,6 @@ impl Clickhouse {
 
 impl Drop for Clickhouse {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.kill();
     }
 }

@@ -97,3 +97,53 @@ pub fn query(sock: &Path, args: &[&str]) -> serde_json::Value {
     assert!(out.status.success(), "query {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("json reply")
 }
+
+/// Sends every datagram of `capture` to `port` on loopback, paced, from one source socket (one
+/// exporter, as in the capture).
+pub fn send_capture(capture: &str, port: u16) -> u64 {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+    let mut n = 0u64;
+    pmacct_user::input::datagram::read_datagrams(
+        &shared(&format!("exports/{capture}.pcap")),
+        &[],
+        |d| {
+            sock.send_to(d.payload, ("127.0.0.1", port)).expect("send");
+            n += 1;
+            if n.is_multiple_of(16) {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        },
+    )
+    .expect("read capture");
+    n
+}
+
+pub fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .map(|a| a.port())
+        .expect("port")
+}
+
+pub fn scrape(port: u16) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("metrics endpoint");
+    std::io::Write::write_all(&mut s, b"GET /metrics HTTP/1.1\r\n\r\n").expect("get");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut s, &mut text).expect("read");
+    text
+}
+
+/// Sum of the samples of metric `name` whose labels contain `with`.
+pub fn metric_sum(text: &str, name: &str, with: &str) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(with))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}

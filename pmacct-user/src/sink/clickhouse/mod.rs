@@ -11,7 +11,7 @@ use std::time::Duration;
 pub use config::{ClickhouseConfig, Profile};
 pub use schema::{Schema, SchemaError};
 
-use super::{Sink, SinkError, WriteReport};
+use super::delivery::{Item, Transport};
 use crate::aggregate::{FlushBatch, PrimitiveSet};
 use crate::config::PluginConfig;
 
@@ -58,15 +58,20 @@ impl ClickhouseSink {
     }
 }
 
-impl Sink for ClickhouseSink {
-    fn write(&mut self, batch: &FlushBatch) -> Result<WriteReport, SinkError> {
-        let (rows, n) = rowbinary::encode(batch, &self.schema, self.modern);
+/// One INSERT per flush; the item carries its table and column list, so an item spooled before
+/// a restart goes where it was meant to.
+impl Transport for ClickhouseSink {
+    fn encode(&mut self, batch: &FlushBatch) -> Vec<Item> {
+        let (payload, n) = rowbinary::encode(batch, &self.schema, self.modern);
         if n == 0 {
-            return Ok(WriteReport::default());
+            return Vec::new();
         }
-        self.client
-            .insert(&self.schema.table, &self.schema.column_list(), &rows)
-            .map_err(|e| SinkError::Clickhouse(Box::new(e.into())))?;
-        Ok(WriteReport { entries: n, ..WriteReport::default() })
+        let meta = format!("{}\n{}", self.schema.table, self.schema.column_list());
+        vec![Item { rows: n as u64, meta, payload }]
+    }
+
+    fn send(&mut self, item: &Item) -> Result<(), String> {
+        let (table, columns) = item.meta.split_once('\n').unwrap_or((&self.schema.table, ""));
+        self.client.insert(table, columns, &item.payload).map_err(|e| e.to_string())
     }
 }

@@ -152,6 +152,8 @@ pub enum PluginKind {
     Memory,
     /// Inserts into ClickHouse (native config only; `[plugin.clickhouse]`).
     Clickhouse,
+    /// Publishes JSON to an AMQP broker (pmacct's amqp plugin; `[plugin.amqp]`).
+    Amqp,
 }
 
 /// print plugin output format (pmacct's `print_output`).
@@ -199,6 +201,9 @@ pub struct PluginConfig {
     /// clickhouse: server, table and schema profile.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub clickhouse: Option<crate::sink::clickhouse::ClickhouseConfig>,
+    /// amqp: broker, exchange, routing key (pmacct's `amqp_*` keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amqp: Option<crate::sink::amqp::AmqpConfig>,
     /// Network sinks: in-memory queue, spool and retry settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::sink::delivery::DeliveryConfig>,
@@ -244,6 +249,7 @@ impl PluginConfig {
             imt_path: None,
             aggregate_filter: None,
             clickhouse: None,
+            amqp: None,
             delivery: None,
         }
     }

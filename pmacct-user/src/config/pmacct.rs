@@ -11,6 +11,7 @@
 //! What a key becomes is decided in [`keys`]; keys we do not implement are collected into one
 //! warning, never silently dropped.
 
+mod amqp;
 mod collector;
 mod ifmap;
 mod keys;
@@ -151,7 +152,7 @@ pub(super) fn lex(text: &str, ctx: Ctx<'_>) -> Result<Vec<Line>, ConfigError> {
 
 /// pmacct plugin types we know but do not implement yet.
 const UNSUPPORTED_TYPES: &[&str] =
-    &["mysql", "pgsql", "sqlite3", "nfprobe", "sfprobe", "tee", "amqp", "kafka"];
+    &["mysql", "pgsql", "sqlite3", "nfprobe", "sfprobe", "tee", "kafka"];
 
 /// Builds the plugin list from the first `plugins:` line (pmacct ignores later ones).
 fn declare_plugins(
@@ -195,15 +196,16 @@ fn declare_plugins(
         let kind = match kind.as_str() {
             "print" => PluginKind::Print,
             "memory" => PluginKind::Memory,
+            "amqp" => PluginKind::Amqp,
             k if UNSUPPORTED_TYPES.contains(&k) => {
-                return Err(ctx.err(line.number, "plugins", token, format!("plugin type `{k}` is not supported by pmacct-rs yet (supported: print, memory)")));
+                return Err(ctx.err(line.number, "plugins", token, format!("plugin type `{k}` is not supported by pmacct-rs yet (supported: print, memory, amqp)")));
             }
             k => {
                 return Err(ctx.err(
                     line.number,
                     "plugins",
                     token,
-                    format!("unknown plugin type `{k}` (supported: print, memory)"),
+                    format!("unknown plugin type `{k}` (supported: print, memory, amqp)"),
                 ));
             }
         };

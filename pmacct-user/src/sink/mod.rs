@@ -1,8 +1,9 @@
-//! Sinks: where a plugin's flushed aggregates go (print, memory, ClickHouse).
+//! Sinks: where a plugin's flushed aggregates go (print, memory, ClickHouse, AMQP).
 //!
 //! A sink takes one [`FlushBatch`] at a time and reports what it wrote. Adding a sink means
 //! adding one module and one [`PluginKind`] arm in [`build_sink`].
 
+pub mod amqp;
 pub mod clickhouse;
 pub mod delivery;
 pub mod memory;
@@ -34,6 +35,8 @@ pub enum SinkError {
     Socket { path: String, source: io::Error },
     #[error(transparent)]
     Clickhouse(Box<clickhouse::ClickhouseError>),
+    #[error(transparent)]
+    Amqp(#[from] amqp::AmqpConfigError),
 }
 
 /// Consumer of flushed aggregates.
@@ -63,6 +66,11 @@ pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
             let ch = cfg.clickhouse.clone().unwrap_or_default();
             let transport = clickhouse::ClickhouseSink::start(cfg, &ch)
                 .map_err(|e| SinkError::Clickhouse(Box::new(e)))?;
+            let delivery = cfg.delivery.clone().unwrap_or_default();
+            Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
+        }
+        PluginKind::Amqp => {
+            let transport = amqp::AmqpSink::new(&cfg.name, cfg.amqp.clone().unwrap_or_default())?;
             let delivery = cfg.delivery.clone().unwrap_or_default();
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }

@@ -193,7 +193,10 @@ impl State<'_> {
             && TIME_PREFIXES.contains(&prefix)
             && matches!(field, "refresh_time" | "history" | "history_roundoff")
         {
-            return self.time_key(line, field);
+            return self.time_key(line, prefix, field);
+        }
+        if let Some(field) = key.strip_prefix("amqp_") {
+            return self.amqp_key(line, field);
         }
         match key {
             "aggregate" => {
@@ -344,19 +347,30 @@ impl State<'_> {
         Ok(())
     }
 
-    /// `<prefix>_refresh_time`, `_history`, `_history_roundoff`: print plugins only.
-    fn time_key(&mut self, line: &Line, field: &str) -> Result<(), ConfigError> {
+    /// `amqp_*` keys of amqp plugins.
+    fn amqp_key(&mut self, line: &Line, field: &str) -> Result<(), ConfigError> {
+        for i in self.targets(line, Some(PluginKind::Amqp)) {
+            let cfg = self.config.plugins[i].amqp.get_or_insert_with(Default::default);
+            super::amqp::apply(cfg, field, &line.value).map_err(|e| self.err(line, e))?;
+        }
+        Ok(())
+    }
+
+    /// `<prefix>_refresh_time`, `_history`, `_history_roundoff`: print plugins, and amqp
+    /// plugins for the `amqp_` ones.
+    fn time_key(&mut self, line: &Line, prefix: &str, field: &str) -> Result<(), ConfigError> {
         let ctx = self.ctx;
+        let kind = if prefix == "amqp" { PluginKind::Amqp } else { PluginKind::Print };
         match field {
             "refresh_time" => {
                 let n: u64 = parse_num(ctx, line)?;
-                for i in self.targets(line, Some(PluginKind::Print)) {
+                for i in self.targets(line, Some(kind)) {
                     self.config.plugins[i].refresh_time = n;
                 }
             }
             "history" => {
                 let h = normalize_history(ctx, line)?;
-                for i in self.targets(line, Some(PluginKind::Print)) {
+                for i in self.targets(line, Some(kind)) {
                     self.config.plugins[i].history = Some(h.clone());
                 }
             }
@@ -367,7 +381,7 @@ impl State<'_> {
                         "expected letters from `m h d w M` (`w` excludes `d` and `M`)",
                     ));
                 }
-                for i in self.targets(line, Some(PluginKind::Print)) {
+                for i in self.targets(line, Some(kind)) {
                     self.config.plugins[i].history_roundoff = Some(line.value.clone());
                 }
             }

@@ -46,6 +46,11 @@ enum Command {
         #[arg(short = 'f')]
         file: PathBuf,
     },
+    /// Drop-in for pmbmpd (BMP collector): read a pmacct config file and run.
+    Pmbmpd {
+        #[arg(short = 'f')]
+        file: PathBuf,
+    },
     /// Feed the export datagrams (NetFlow/IPFIX or sFlow) of a capture through the collectors
     /// as if they arrived live, flush and exit.
     Replay {
@@ -251,6 +256,7 @@ fn main() -> Result<()> {
         Command::Pmacctd { file } => run(Source::Pmacct(file, Flavor::Pmacctd)),
         Command::Nfacctd { file } => run(Source::Pmacct(file, Flavor::Nfacctd)),
         Command::Sfacctd { file } => run(Source::Pmacct(file, Flavor::Sfacctd)),
+        Command::Pmbmpd { file } => run(Source::Pmacct(file, Flavor::Pmbmpd)),
         Command::Replay { pcap, repeat, config, pmacct_config, overrides } => {
             let base = match pmacct_config {
                 Some(p) => Source::Pmacct(p, Flavor::Nfacctd),

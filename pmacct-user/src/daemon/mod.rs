@@ -21,6 +21,7 @@ use crate::metrics::{
 };
 use crate::record::FlowRecord;
 
+mod bmp;
 mod collectors;
 mod reload;
 mod sinks;
@@ -69,6 +70,8 @@ pub struct Daemon {
     xdp_field_mask: u32,
     /// NetFlow/IPFIX and sFlow listeners.
     collectors: Collectors,
+    /// The BMP daemon, when configured.
+    bmp: Option<bmp::BmpService>,
 }
 
 impl Daemon {
@@ -112,6 +115,7 @@ impl Daemon {
             datapaths.push(dp);
         }
         let collectors = Collectors::start(&config.collectors)?;
+        let bmp = bmp::BmpService::start(config.bmp.as_ref())?;
         let last_stats = vec![Vec::new(); datapaths.len()];
         let last_records = vec![0; config.plugins.len()];
         Ok(Self {
@@ -126,6 +130,7 @@ impl Daemon {
             reloader: None,
             xdp_field_mask: mask,
             collectors,
+            bmp,
         })
     }
 
@@ -166,6 +171,9 @@ impl Daemon {
                 Err(p) => p.into_inner(),
             };
             self.collectors.update_metrics(&metrics);
+            if let Some(b) = &mut self.bmp {
+                b.update_metrics(&metrics);
+            }
         }
         for i in 0..self.datapaths.len() {
             let iface = self.datapaths[i].interface().to_string();
@@ -321,7 +329,8 @@ impl Daemon {
         self.run_savefile()?;
         // A capture file without `wait` is a batch job: account it, flush, exit (pmacct's
         // `pcap_savefile_wait: false`). Anything else runs until a signal.
-        let listening = self.config.collectors.iter().any(|c| !c.listen.is_empty());
+        let listening =
+            self.config.collectors.iter().any(|c| !c.listen.is_empty()) || self.bmp.is_some();
         let batch = self.datapaths.is_empty()
             && !listening
             && self.config.savefile.as_ref().is_some_and(|s| !s.wait);
@@ -354,6 +363,9 @@ impl Daemon {
     fn shutdown(mut self) -> Result<()> {
         info!("shutting down: last drain and flush");
         self.collectors.stop();
+        if let Some(b) = self.bmp.take() {
+            b.stop();
+        }
         self.ingest_collected(None);
         if !self.datapaths.is_empty() {
             self.drain_all();

@@ -13,6 +13,9 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use tracing::{info, warn};
 
+mod bmp;
+pub use bmp::BmpMetrics;
+
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct XdpCpuLabels {
     pub interface: String,
@@ -77,6 +80,8 @@ pub struct Metrics {
     pub savefile_packets: Family<KindLabels, Counter>,
     /// Collector (NetFlow/sFlow) counters, see [`CollectorMetrics`].
     pub collector: CollectorMetrics,
+    /// BMP daemon counters, see [`BmpMetrics`].
+    pub bmp: BmpMetrics,
 }
 
 /// Per-collector counters (label `collector`: `netflow`, `sflow`, ...).
@@ -139,6 +144,7 @@ impl Metrics {
             plugin_batches_dropped: Family::default(),
             savefile_packets: Family::default(),
             collector: CollectorMetrics::default(),
+            bmp: BmpMetrics::default(),
             registry: Registry::default(),
         };
         registry.register("xdp_packets", "XDP program counters per CPU", m.xdp_packets.clone());
@@ -195,6 +201,7 @@ impl Metrics {
             m.savefile_packets.clone(),
         );
         m.collector.register(&mut registry);
+        m.bmp.register(&mut registry);
         Self { registry, ..m }
     }
 

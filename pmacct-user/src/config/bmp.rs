@@ -101,11 +101,7 @@ impl BmpConfig {
             );
         }
         if self.dump_refresh_time > 0 && self.dump_file.is_none() {
-            push(
-                "dump_file",
-                String::new(),
-                "a dump file template when dump_refresh_time is set",
-            );
+            push("dump_file", String::new(), "a dump file template when dump_refresh_time is set");
         }
     }
 }

@@ -52,7 +52,8 @@ enum Command {
         file: PathBuf,
     },
     /// Feed the export datagrams (NetFlow/IPFIX or sFlow) of a capture through the collectors
-    /// as if they arrived live, flush and exit.
+    /// as if they arrived live, flush and exit. A capture of BMP TCP sessions goes through the
+    /// BMP daemon instead (each connection reassembled, the router being its TCP source).
     Replay {
         /// pcap or pcapng file of export datagrams (any UDP port).
         #[arg(long)]
@@ -246,6 +247,19 @@ fn run(source: Source) -> Result<()> {
     daemon.run()
 }
 
+/// A capture of BMP sessions: the config is read as pmbmpd's; its `[bmp]` settings are used.
+fn replay_bmp(base: Source, pcap: &Path, repeat: u32) -> Result<()> {
+    let base = match base {
+        Source::Pmacct(p, _) => Source::Pmacct(p, Flavor::Pmbmpd),
+        other => other,
+    };
+    let (cfg, warnings) = base.load()?;
+    init_logging(&cfg.daemon.log_level);
+    log_warnings(warnings);
+    let bmp = cfg.bmp.unwrap_or_default();
+    pmacct_user::daemon::replay_bmp_capture(&bmp, pcap, repeat)
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -262,6 +276,9 @@ fn main() -> Result<()> {
                 Some(p) => Source::Pmacct(p, Flavor::Nfacctd),
                 None => Source::Native { path: config, overrides: parse_overrides(&overrides)? },
             };
+            if pmacct_user::routing::bmp_daemon::replay::is_bmp_capture(&pcap)? {
+                return replay_bmp(base, &pcap, repeat);
+            }
             run(Source::Replay { base: Box::new(base), pcap, repeat })
         }
         Command::CheckConfig { file, pmacct } => {

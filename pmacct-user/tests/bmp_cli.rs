@@ -122,7 +122,7 @@ fn pmbmpd_cli_matches_pmbmpd_on_a_live_gobgpd() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .expect("spawn pmbmpd");
-    let mut procs = gobgp::Procs(vec![pm]);
+    let procs = gobgp::Procs(vec![pm]);
     let rs = Daemon::spawn(None, &["pmbmpd", "-f", &rs_conf.to_string_lossy()], d.join("rs.log"));
     rs.wait_log("BMP daemon listening", 1, Duration::from_secs(20));
     wait_listening(pm_port, "pmbmpd to listen");
@@ -166,7 +166,7 @@ fn pmbmpd_cli_matches_pmbmpd_on_a_live_gobgpd() {
         has(&exporter_session(&pm_log), "\"log_close\"")
     });
     rs.stop();
-    drop(procs.0.pop());
+    drop(procs);
     let (theirs, ours) = (exporter_session(&pm_log), exporter_session(&rs_log));
     assert!(has(&ours, "\"log_close\""), "SIGTERM closes the session");
     // gobgpd sends statistics on its own timer per collector: not part of the comparison.

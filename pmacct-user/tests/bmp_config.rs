@@ -30,7 +30,7 @@ fn pmbmpd_conf_equals_native_toml() {
 daemonize: false
 bmp_daemon_ip: 127.0.0.1
 bmp_daemon_port: 11790
-bmp_daemon_max_peers: 4
+bmp_daemon_max_peers: 7
 bmp_daemon_allow_file: allow.lst
 bmp_daemon_msglog_file: /var/log/bmp/$peer_src_ip.json
 bmp_daemon_msglog_output: json
@@ -44,7 +44,7 @@ bmp_table_per_peer_buckets: 12
 [daemon]
 [bmp]
 listen = "127.0.0.1:11790"
-max_peers = 4
+max_peers = 7
 allow_file = "{}"
 msglog_file = "/var/log/bmp/$peer_src_ip.json"
 dump_file = "/var/log/bmp/dump-$peer_src_ip-%Y%m%d-%H%M.json"
@@ -77,7 +77,7 @@ bmp_daemon_msglog_file: /tmp/bmp.json
         bmp,
         BmpConfig {
             listen: "[::]:1790".into(),
-            max_peers: 10,
+            max_peers: 4,
             msglog_file: Some("/tmp/bmp.json".into()),
             ..BmpConfig::default()
         }
@@ -134,7 +134,7 @@ fn check_config_validates_the_bmp_section() {
     let out = Command::new(BIN).arg("check-config").arg(&good).output().expect("run");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("[bmp]") && text.contains("max_peers = 10"), "{text}");
+    assert!(text.contains("[bmp]") && text.contains("max_peers = 4"), "{text}");
 
     let bad = dir.path().join("bad.toml");
     std::fs::write(&bad, "[bmp]\nlisten = \"localhost\"\nmax_peers = 0\ndump_refresh_time = 60\n")

@@ -42,9 +42,11 @@ fn default_listen() -> String {
     "[::]:1790".to_string()
 }
 
-/// pmacct 1.7.7's `bmp_daemon_max_peers` default.
+/// pmacct 1.7.7's `bmp_daemon_max_peers` default: `BMP_MAX_PEERS_DEFAULT` (4) in
+/// `src/bmp/bmp.h`, which pmbmpd logs at start ("maximum BMP peers allowed: 4"); CONFIG-KEYS
+/// says 10, which is the BGP daemon's.
 fn default_max_peers() -> usize {
-    10
+    4
 }
 
 impl Default for BmpConfig {
@@ -115,7 +117,7 @@ mod tests {
         let c: BmpConfig = serde_json::from_str("{}").expect("parse");
         assert_eq!(c, BmpConfig::default());
         assert_eq!(c.listen, "[::]:1790");
-        assert_eq!(c.max_peers, 10);
+        assert_eq!(c.max_peers, 4);
         assert!(serde_json::from_str::<BmpConfig>(r#"{"bogus": 1}"#).is_err());
     }
 }

@@ -54,3 +54,23 @@ impl BmpService {
         self.daemon.stop();
     }
 }
+
+/// `pmacct-rs replay --pcap` of a BMP capture: the sessions in `pcap` fed `repeat` times
+/// through a BMP daemon configured by `cfg` (msglog, allow-list; no listener, no periodic dump).
+pub fn replay_bmp_capture(cfg: &BmpConfig, pcap: &std::path::Path, repeat: u32) -> Result<()> {
+    if cfg.msglog_file.is_none() {
+        tracing::warn!(
+            "bmp.msglog_file (bmp_daemon_msglog_file) is not set: the replay logs nothing"
+        );
+    }
+    let daemon = BmpDaemon::offline(cfg, BmpDaemon::new_rib(cfg)).context("bmp")?;
+    for round in 0..repeat.max(1) {
+        let stats =
+            daemon.replay_pcap(pcap).with_context(|| format!("replaying {}", pcap.display()))?;
+        info!(round, ?stats, "BMP capture replayed");
+    }
+    let s = daemon.stats();
+    info!(messages = s.messages, errors = s.errors, sessions = s.connections, "BMP replay done");
+    daemon.stop();
+    Ok(())
+}

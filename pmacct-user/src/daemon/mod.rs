@@ -28,6 +28,8 @@ mod sinks;
 
 use collectors::{Collectors, collector_name, replay_capture};
 
+pub use bmp::replay_bmp_capture;
+
 pub use reload::Reloader;
 use sinks::SinkWorker;
 

@@ -1,7 +1,7 @@
 //! `bmp_daemon*` / `bmp_dump_*` keys (pmacct 1.7.7's names) into [`BmpConfig`].
 //!
 //! - Mapped: `bmp_daemon` (true/false; implied by pmbmpd), `bmp_daemon_ip`, `bmp_daemon_port`
-//!   (default 1790), `bmp_daemon_max_peers` (default 10), `bmp_daemon_allow_file`,
+//!   (default 1790), `bmp_daemon_max_peers` (default 4, as pmbmpd 1.7.7), `bmp_daemon_allow_file`,
 //!   `bmp_daemon_msglog_file`, `bmp_dump_file`, `bmp_dump_refresh_time`.
 //! - Accepted because they only restate what we do: `bmp_daemon_msglog_output: json`,
 //!   `bmp_dump_output: json` (other formats are an error).

@@ -25,7 +25,9 @@ mod dump;
 pub mod events;
 mod listener;
 pub mod msglog;
+pub mod replay;
 mod router;
+pub mod tcp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -126,6 +128,8 @@ pub struct BmpDaemon {
     local: SocketAddr,
     accept: Option<JoinHandle<()>>,
     dumper: Option<JoinHandle<()>>,
+    /// Stopped already (threads joined).
+    stopped: bool,
 }
 
 impl BmpDaemon {
@@ -134,14 +138,16 @@ impl BmpDaemon {
         Arc::new(RwLock::new(Rib::with_memory_limit(cfg.max_router_bytes)))
     }
 
-    /// Binds the listener, starts the accept (and dump) threads and returns.
-    pub fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+    /// A daemon without listener or dump thread, fed with [`BmpDaemon::replay_pcap`].
+    pub fn offline(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+        let shared = Self::shared(cfg, rib)?;
+        let local = SocketAddr::from(([0, 0, 0, 0], 0));
+        Ok(BmpDaemon { shared, local, accept: None, dumper: None, stopped: false })
+    }
+
+    fn shared(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Arc<Shared>, BmpDaemonError> {
         let allow = AllowList::load(&cfg.allow, cfg.allow_file.as_deref())?;
-        let listener = listener::bind(&cfg.listen)?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| BmpDaemonError::Bind { addr: cfg.listen.clone(), source })?;
-        let shared = Arc::new(Shared {
+        Ok(Arc::new(Shared {
             cfg: cfg.clone(),
             rib,
             allow,
@@ -150,7 +156,16 @@ impl BmpDaemon {
             counters: Counters::default(),
             routers: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
-        });
+        }))
+    }
+
+    /// Binds the listener, starts the accept (and dump) threads and returns.
+    pub fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+        let listener = listener::bind(&cfg.listen)?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| BmpDaemonError::Bind { addr: cfg.listen.clone(), source })?;
+        let shared = Self::shared(cfg, rib)?;
         let s = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name("bmp-accept".into())
@@ -168,7 +183,7 @@ impl BmpDaemon {
             None
         };
         tracing::info!(%local, max_peers = cfg.max_peers, "BMP daemon listening");
-        Ok(BmpDaemon { shared, local, accept: Some(accept), dumper })
+        Ok(BmpDaemon { shared, local, accept: Some(accept), dumper, stopped: false })
     }
 
     /// The bound address (the real port when `listen` asked for port 0).
@@ -210,6 +225,9 @@ impl BmpDaemon {
     }
 
     fn shutdown(&mut self) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
         self.shared.stop.store(true, Ordering::Relaxed);
         for h in [self.accept.take(), self.dumper.take()].into_iter().flatten() {
             if h.join().is_err() {
@@ -230,8 +248,6 @@ impl BmpDaemon {
 
 impl Drop for BmpDaemon {
     fn drop(&mut self) {
-        if self.accept.is_some() {
-            self.shutdown();
-        }
+        self.shutdown();
     }
 }

@@ -12,6 +12,7 @@
 //!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`, `print_output_separator: ,`.
 //! - Errors (ignoring them would change the numbers): `pcap_filter`, `aggregate_filter`,
 //!   `pre_tag_filter`, `pre_tag2_filter`, a CSV separator other than `,`.
+//! - `bmp_*` keys: see [`super::bmp`].
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;

@@ -17,6 +17,9 @@
 //!   one `event_type: "log"` line per BMP event (one per statistics counter, one per prefix of
 //!   Route Monitoring), `log_close`. Field names and value forms are pmacct 1.7.7's
 //!   ([`msglog`]).
+//! - Captures: [`BmpDaemon::offline`] + [`BmpDaemon::replay_pcap`] feed the BMP TCP sessions
+//!   of a pcap (reassembled in order by [`tcp`]) through the same per-router logic, the router
+//!   being each connection's TCP source ([`replay`]).
 //! - Dumps ([`BmpConfig::dump_file`] every [`BmpConfig::dump_refresh_time`] seconds, aligned
 //!   to multiples of the period as pmacct does): per router `dump_init`, its RIB, its current
 //!   peers (Peer Up), the last statistics and Initiation, `dump_close`.

@@ -1,5 +1,5 @@
 //! Replaying a capture of BMP TCP sessions (`pmacct-rs replay --pcap`): each connection is
-//! reassembled in order ([`tcp`](super::tcp)) and fed to the daemon's per-router logic as if
+//! reassembled in order ([`super::tcp`]) and fed to the daemon's per-router logic as if
 //! that router had connected: the router is the TCP source of the stream, message arrival
 //! times are the capture's, the session ends at its FIN or RST (or the end of the capture),
 //! with pmacct's `log_close` and the router's routes dropped.

@@ -201,6 +201,7 @@ impl Source {
                 for c in &mut cfg.collectors {
                     c.listen.clear();
                 }
+                cfg.bmp = None;
                 cfg.validate()?;
                 (cfg, warnings)
             }

@@ -267,3 +267,44 @@ fn nfacctd_with_bmp_daemon_takes_flows_and_bmp() {
     }
     assert_eq!(types.last().map(String::as_str), Some("log_close"));
 }
+
+/// A capture job (`pcap_savefile`, no wait) with `bmp_daemon: true` still ends when the capture
+/// is accounted, as nfacctd does; the BMP listener ran meanwhile and is closed.
+#[test]
+fn savefile_job_with_bmp_daemon_still_exits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let conf = d.join("nfacctd.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "plugins: print[hosts]\naggregate[hosts]: src_host, dst_host\nprint_output[hosts]: csv\n\
+             print_output_file[hosts]: {d}/hosts.csv\npcap_savefile: {}\npcap_savefile_wait: false\n\
+             metrics_listen: none\nbmp_daemon: true\nbmp_daemon_ip: 127.0.0.1\nbmp_daemon_port: {}\n",
+            shared("exports/softflowd_v5.pcap").display(),
+            free_port(),
+            d = d.display()
+        ),
+    )
+    .expect("conf");
+    let mut nf = Daemon::spawn(None, &["nfacctd", "-f", &conf.to_string_lossy()], d.join("log"));
+    let child = &mut nf.child;
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("the capture job did not exit");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success());
+    let log = std::fs::read_to_string(d.join("log")).unwrap_or_default();
+    assert!(log.contains("BMP daemon listening") && log.contains("BMP daemon stopped"), "{log}");
+    let got = std::fs::read_to_string(d.join("hosts.csv")).expect("output");
+    let want = std::fs::read_to_string(shared("expected/softflowd_v5.hosts.csv")).expect("want");
+    let set = |t: &str| t.lines().map(String::from).collect::<std::collections::HashSet<_>>();
+    assert_eq!(set(&got), set(&want));
+}

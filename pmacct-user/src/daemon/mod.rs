@@ -331,12 +331,13 @@ impl Daemon {
         self.run_savefile()?;
         // A capture file without `wait` is a batch job: account it, flush, exit (pmacct's
         // `pcap_savefile_wait: false`). Anything else runs until a signal.
-        let listening =
-            self.config.collectors.iter().any(|c| !c.listen.is_empty()) || self.bmp.is_some();
+        // The BMP daemon does not keep a capture job alive (pmacct's thread ends with it).
+        let listening = self.config.collectors.iter().any(|c| !c.listen.is_empty());
         let batch = self.datapaths.is_empty()
             && !listening
             && self.config.savefile.as_ref().is_some_and(|s| !s.wait);
-        if !batch && self.datapaths.is_empty() && !listening && self.config.savefile.is_none() {
+        let serving = listening || self.bmp.is_some();
+        if !batch && self.datapaths.is_empty() && !serving && self.config.savefile.is_none() {
             warn!(
                 "no interface, collector or capture file configured: serving plugins and metrics only"
             );

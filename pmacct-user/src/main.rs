@@ -46,8 +46,14 @@ enum Command {
         #[arg(short = 'f')]
         file: PathBuf,
     },
+    /// Drop-in for pmbmpd (BMP collector): read a pmacct config file and run.
+    Pmbmpd {
+        #[arg(short = 'f')]
+        file: PathBuf,
+    },
     /// Feed the export datagrams (NetFlow/IPFIX or sFlow) of a capture through the collectors
-    /// as if they arrived live, flush and exit.
+    /// as if they arrived live, flush and exit. A capture of BMP TCP sessions goes through the
+    /// BMP daemon instead (each connection reassembled, the router being its TCP source).
     Replay {
         /// pcap or pcapng file of export datagrams (any UDP port).
         #[arg(long)]
@@ -218,6 +224,7 @@ impl Source {
                 for c in &mut cfg.collectors {
                     c.listen.clear();
                 }
+                cfg.bmp = None;
                 cfg.validate()?;
                 (cfg, warnings)
             }
@@ -264,6 +271,19 @@ fn run(source: Source) -> Result<()> {
     daemon.run()
 }
 
+/// A capture of BMP sessions: the config is read as pmbmpd's; its `[bmp]` settings are used.
+fn replay_bmp(base: Source, pcap: &Path, repeat: u32) -> Result<()> {
+    let base = match base {
+        Source::Pmacct(p, _) => Source::Pmacct(p, Flavor::Pmbmpd),
+        other => other,
+    };
+    let (cfg, warnings) = base.load()?;
+    init_logging(&cfg.daemon.log_level);
+    log_warnings(warnings);
+    let bmp = cfg.bmp.unwrap_or_default();
+    pmacct_user::daemon::replay_bmp_capture(&bmp, pcap, repeat)
+}
+
 fn main() -> Result<()> {
     let cli = Cli::parse();
     match cli.command {
@@ -274,11 +294,15 @@ fn main() -> Result<()> {
         Command::Pmacctd { file } => run(Source::Pmacct(file, Flavor::Pmacctd)),
         Command::Nfacctd { file } => run(Source::Pmacct(file, Flavor::Nfacctd)),
         Command::Sfacctd { file } => run(Source::Pmacct(file, Flavor::Sfacctd)),
+        Command::Pmbmpd { file } => run(Source::Pmacct(file, Flavor::Pmbmpd)),
         Command::Replay { pcap, repeat, config, pmacct_config, overrides } => {
             let base = match pmacct_config {
                 Some(p) => Source::Pmacct(p, Flavor::Nfacctd),
                 None => Source::Native { path: config, overrides: parse_overrides(&overrides)? },
             };
+            if pmacct_user::routing::bmp_daemon::replay::is_bmp_capture(&pcap)? {
+                return replay_bmp(base, &pcap, repeat);
+            }
             run(Source::Replay { base: Box::new(base), pcap, repeat })
         }
         Command::CheckConfig { file, pmacct, flavor: f } => {

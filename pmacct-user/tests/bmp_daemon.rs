@@ -12,6 +12,9 @@ use pmacct_user::config::BmpConfig;
 use pmacct_user::routing::bmp_daemon::BmpDaemon;
 use serde_json::Value;
 
+mod bmp_support;
+use bmp_support::gobgp::{self, Pair, gobgp, wait_for_long};
+
 const STREAM: &[u8] = include_bytes!("data/bmp/gobgpd-3.10-loopback.bmp");
 
 fn config(dir: &Path) -> BmpConfig {
@@ -468,91 +471,19 @@ fn periodic_dump_and_withdrawals_with_attributes() {
     d.stop();
 }
 
-/// Kills the child processes it holds when dropped (also on a failed assertion).
-struct Procs(Vec<std::process::Child>);
-
-impl Drop for Procs {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-fn gobgpd_conf(
-    asn: u32,
-    id: &str,
-    port: u16,
-    peer_port: u16,
-    passive: bool,
-    bmp: Option<u16>,
-) -> String {
-    let mut c = format!(
-        "[global.config]\n  as = {asn}\n  router-id = \"{id}\"\n  port = {port}\n  \
-         local-address-list = [\"127.0.0.1\"]\n\n\
-         [[neighbors]]\n  [neighbors.config]\n    neighbor-address = \"127.0.0.1\"\n    peer-as = 65001\n  \
-         [neighbors.transport.config]\n    remote-port = {peer_port}\n    passive-mode = {passive}\n  \
-         [neighbors.timers.config]\n    connect-retry = 1\n  \
-         [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv4-unicast\"\n  \
-         [[neighbors.afi-safis]]\n    [neighbors.afi-safis.config]\n      afi-safi-name = \"ipv6-unicast\"\n"
-    );
-    if let Some(b) = bmp {
-        c.push_str(&format!(
-            "\n[[bmp-servers]]\n  [bmp-servers.config]\n    address = \"127.0.0.1\"\n    port = {b}\n    \
-             route-monitoring-policy = \"pre-policy\"\n    statistics-timeout = 15\n"
-        ));
-    }
-    c
-}
-
-fn gobgp(api: u16, args: &[&str]) {
-    let out = std::process::Command::new("gobgp")
-        .args(["-u", "127.0.0.1", "-p", &api.to_string()])
-        .args(args)
-        .output()
-        .expect("gobgp");
-    assert!(out.status.success(), "gobgp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 /// A live exporter: gobgpd A (iBGP AS 65001 on 127.0.0.1) sends BMP to us while gobgpd B
 /// announces two IPv4 and one IPv6 route, withdraws one, then stops (Peer Down).
 #[test]
 fn live_gobgpd_exporter() {
-    let gobgpd = Path::new("/usr/bin/gobgpd");
-    if !gobgpd.exists() || !Path::new("/usr/bin/gobgp").exists() {
+    if !gobgp::installed() {
         eprintln!("gobgpd not installed; skipped");
         return;
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = config(dir.path());
     let d = BmpDaemon::start(&cfg, BmpDaemon::new_rib(&cfg)).expect("start");
-    let (pa, pb, ga, gb) = (free_port(), free_port(), free_port(), free_port());
-    let conf_a = dir.path().join("a.toml");
-    let conf_b = dir.path().join("b.toml");
-    let bmp_port = d.local_addr().port();
-    std::fs::write(&conf_a, gobgpd_conf(65001, "10.255.0.1", pa, pb, true, Some(bmp_port)))
-        .expect("conf a");
-    std::fs::write(&conf_b, gobgpd_conf(65001, "10.255.0.2", pb, pa, false, None)).expect("conf b");
-    let spawn = |conf: &Path, api: u16, name: &str| {
-        std::process::Command::new(gobgpd)
-            .arg("-f")
-            .arg(conf)
-            .args(["--api-hosts", &format!("127.0.0.1:{api}"), "--log-level", "warn"])
-            .stdout(std::fs::File::create(dir.path().join(format!("{name}.out"))).expect("out"))
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn gobgpd")
-    };
-    let mut procs = Procs(vec![spawn(&conf_a, ga, "a")]);
-    procs.0.push(spawn(&conf_b, gb, "b"));
+    let mut pair = Pair::start(dir.path(), &[d.local_addr().port()], Some(15));
+    let gb = pair.api_b;
     let router = ip("127.0.0.1");
     wait_for_long("BMP session", Duration::from_secs(20), || d.stats().routers == 1);
     let log = dir.path().join("msglog-127_0_0_1.json");
@@ -587,9 +518,7 @@ fn live_gobgpd_exporter() {
         read_lines(&log).iter().any(|l| s(l, "bmp_msg_type") == "stats")
     });
     // Stop B: A reports Peer Down.
-    let mut b = procs.0.pop().expect("b");
-    let _ = b.kill();
-    let _ = b.wait();
+    pair.stop_b();
     wait_for_long("peer down", Duration::from_secs(30), || {
         read_lines(&log).iter().any(|l| s(l, "bmp_msg_type") == "peer_down")
     });
@@ -613,17 +542,9 @@ fn live_gobgpd_exporter() {
         (s(up, "peer_ip"), n(up, "peer_asn"), s(up, "bgp_id")),
         ("127.0.0.1", 65001, "10.255.0.2")
     );
-    drop(procs);
+    drop(pair);
     wait_for_long("log_close", Duration::from_secs(20), || {
         read_lines(&log).iter().any(|l| s(l, "event_type") == "log_close")
     });
     d.stop();
-}
-
-fn wait_for_long(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !f() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }

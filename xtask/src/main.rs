@@ -6,7 +6,10 @@
 //! * `run` — build-ebpf, then `pmacct-rs` with the given args.
 //! * `bench xdp` — per-packet cost of the XDP programs through `BPF_PROG_TEST_RUN` (root).
 //! * `bench netflow|sflow|udp|aggregate|clickhouse` — the collectors against nfacctd/sfacctd 1.7.7 (see `compare`).
+//! * `bench bmp` — a generated full table (1 M IPv4 + 200 k IPv6) loaded over BMP into pmacct-rs
+//!   and pmbmpd 1.7.7: load time, routes/s, RSS and bytes per prefix.
 
+mod bench_bmp;
 mod compare;
 mod ebpf;
 mod fuzz;
@@ -80,6 +83,8 @@ enum Bench {
     Aggregate,
     /// Rows per second inserted into a private ClickHouse server by the ClickHouse sink.
     Clickhouse,
+    /// BMP: a generated full table loaded into pmacct-rs pmbmpd and pmbmpd 1.7.7.
+    Bmp,
 }
 
 fn main() -> Result<()> {
@@ -106,5 +111,6 @@ fn main() -> Result<()> {
         Cmd::Bench { which: Bench::Clickhouse, args } => {
             compare::bench_live("clickhouse_insert", &args)
         }
+        Cmd::Bench { which: Bench::Bmp, args } => bench_bmp::bench(&args),
     }
 }

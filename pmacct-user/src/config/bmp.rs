@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use super::Problem;
+
 /// Settings of the BMP daemon (`pmbmpd`, or `bmp_daemon: true` in a collector).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,8 +42,11 @@ fn default_listen() -> String {
     "[::]:1790".to_string()
 }
 
+/// pmacct 1.7.7's `bmp_daemon_max_peers` default: `BMP_MAX_PEERS_DEFAULT` (4) in
+/// `src/bmp/bmp.h`, which pmbmpd logs at start ("maximum BMP peers allowed: 4"); CONFIG-KEYS
+/// says 10, which is the BGP daemon's.
 fn default_max_peers() -> usize {
-    100
+    4
 }
 
 impl Default for BmpConfig {
@@ -59,6 +64,50 @@ impl Default for BmpConfig {
     }
 }
 
+impl BmpConfig {
+    /// Semantic checks; problems are named `bmp.<field>`.
+    pub(super) fn validate(&self, problems: &mut Vec<Problem>) {
+        let mut push = |key: &str, value: String, expected: &str| {
+            problems.push(Problem {
+                key: format!("bmp.{key}"),
+                value,
+                expected: expected.to_string(),
+            })
+        };
+        if self.listen.parse::<std::net::SocketAddr>().is_err() {
+            push("listen", self.listen.clone(), "address:port, e.g. 0.0.0.0:1790 or [::]:1790");
+        }
+        if self.max_peers < 1 {
+            push("max_peers", "0".into(), "an integer >= 1");
+        }
+        for (i, a) in self.allow.iter().enumerate() {
+            if crate::input::allow::parse_entry(a).is_none() {
+                push(&format!("allow[{i}]"), a.clone(), "an IP address or prefix (10.0.0.0/8)");
+            }
+        }
+        if let Some(f) = &self.allow_file
+            && !f.is_file()
+        {
+            push("allow_file", f.display().to_string(), "a readable file of addresses/prefixes");
+        }
+        for (key, v) in [("msglog_file", &self.msglog_file), ("dump_file", &self.dump_file)] {
+            if v.as_deref().is_some_and(|s| s.trim().is_empty()) {
+                push(key, String::new(), "a file name template");
+            }
+        }
+        if self.dump_refresh_time > 86_400 {
+            push(
+                "dump_refresh_time",
+                self.dump_refresh_time.to_string(),
+                "seconds between dumps, at most 86400 (0 disables dumps)",
+            );
+        }
+        if self.dump_refresh_time > 0 && self.dump_file.is_none() {
+            push("dump_file", String::new(), "a dump file template when dump_refresh_time is set");
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -68,7 +117,7 @@ mod tests {
         let c: BmpConfig = serde_json::from_str("{}").expect("parse");
         assert_eq!(c, BmpConfig::default());
         assert_eq!(c.listen, "[::]:1790");
-        assert_eq!(c.max_peers, 100);
+        assert_eq!(c.max_peers, 4);
         assert!(serde_json::from_str::<BmpConfig>(r#"{"bogus": 1}"#).is_err());
     }
 }

@@ -41,6 +41,8 @@ pub struct Config {
     pub collectors: Vec<CollectorConfig>,
     #[serde(rename = "plugin")]
     pub plugins: Vec<PluginConfig>,
+    /// The BMP daemon (pmacct's `pmbmpd`, or `bmp_daemon: true` in a collector); `None`: off.
+    pub bmp: Option<BmpConfig>,
 }
 
 /// Process-wide settings.

@@ -12,6 +12,7 @@
 //! warning, never silently dropped.
 
 mod amqp;
+mod bmp;
 mod collector;
 mod ifmap;
 mod keys;
@@ -161,6 +162,13 @@ fn declare_plugins(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PluginConfig>, ConfigError> {
     let mut decls = lines.iter().filter(|l| l.key == "plugins");
+    if ctx.flavor == Flavor::Pmbmpd {
+        // pmbmpd runs no plugins.
+        if let Some(l) = decls.next() {
+            warnings.push(format!("line {}: `plugins` ignored by pmbmpd", l.number));
+        }
+        return Ok(Vec::new());
+    }
     let Some(line) = decls.next() else {
         warnings.push(
             "no `plugins` line: defaulting to one memory plugin `default_memory`, as pmacct does"

@@ -89,7 +89,12 @@ impl Config {
             push("xdp.max_flows".into(), "0", "an integer >= 1");
         }
 
-        if self.plugins.is_empty() {
+        let mut bmp_problems = Vec::new();
+        if let Some(b) = &self.bmp {
+            b.validate(&mut bmp_problems);
+        }
+        // pmbmpd has no plugins: the BMP daemon alone is a valid configuration.
+        if self.plugins.is_empty() && self.bmp.is_none() {
             push(
                 "plugin".into(),
                 "",
@@ -167,6 +172,7 @@ impl Config {
             }
         }
 
+        problems.extend(bmp_problems);
         if problems.is_empty() { Ok(()) } else { Err(ConfigError::Invalid(problems)) }
     }
 }

@@ -21,11 +21,14 @@ use crate::metrics::{
 };
 use crate::record::FlowRecord;
 
+mod bmp;
 mod collectors;
 mod reload;
 mod sinks;
 
 use collectors::{Collectors, collector_name, replay_capture};
+
+pub use bmp::replay_bmp_capture;
 
 pub use reload::Reloader;
 use sinks::SinkWorker;
@@ -69,6 +72,8 @@ pub struct Daemon {
     xdp_field_mask: u32,
     /// NetFlow/IPFIX and sFlow listeners.
     collectors: Collectors,
+    /// The BMP daemon, when configured.
+    bmp: Option<bmp::BmpService>,
 }
 
 impl Daemon {
@@ -112,6 +117,7 @@ impl Daemon {
             datapaths.push(dp);
         }
         let collectors = Collectors::start(&config.collectors)?;
+        let bmp = bmp::BmpService::start(config.bmp.as_ref())?;
         let last_stats = vec![Vec::new(); datapaths.len()];
         let last_records = vec![0; config.plugins.len()];
         Ok(Self {
@@ -126,6 +132,7 @@ impl Daemon {
             reloader: None,
             xdp_field_mask: mask,
             collectors,
+            bmp,
         })
     }
 
@@ -166,6 +173,9 @@ impl Daemon {
                 Err(p) => p.into_inner(),
             };
             self.collectors.update_metrics(&metrics);
+            if let Some(b) = &mut self.bmp {
+                b.update_metrics(&metrics);
+            }
         }
         for i in 0..self.datapaths.len() {
             let iface = self.datapaths[i].interface().to_string();
@@ -321,11 +331,13 @@ impl Daemon {
         self.run_savefile()?;
         // A capture file without `wait` is a batch job: account it, flush, exit (pmacct's
         // `pcap_savefile_wait: false`). Anything else runs until a signal.
+        // The BMP daemon does not keep a capture job alive (pmacct's thread ends with it).
         let listening = self.config.collectors.iter().any(|c| !c.listen.is_empty());
         let batch = self.datapaths.is_empty()
             && !listening
             && self.config.savefile.as_ref().is_some_and(|s| !s.wait);
-        if !batch && self.datapaths.is_empty() && !listening && self.config.savefile.is_none() {
+        let serving = listening || self.bmp.is_some();
+        if !batch && self.datapaths.is_empty() && !serving && self.config.savefile.is_none() {
             warn!(
                 "no interface, collector or capture file configured: serving plugins and metrics only"
             );
@@ -354,6 +366,9 @@ impl Daemon {
     fn shutdown(mut self) -> Result<()> {
         info!("shutting down: last drain and flush");
         self.collectors.stop();
+        if let Some(b) = self.bmp.take() {
+            b.stop();
+        }
         self.ingest_collected(None);
         if !self.datapaths.is_empty() {
             self.drain_all();

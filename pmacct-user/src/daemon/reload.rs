@@ -53,6 +53,9 @@ impl Daemon {
         if new.savefile != self.config.savefile {
             needs_restart.push("savefile");
         }
+        if new.bmp != self.config.bmp {
+            needs_restart.push("bmp");
+        }
         if !needs_restart.is_empty() {
             warn!(keys = ?needs_restart, "SIGHUP: these changes need a restart and were not applied");
         }

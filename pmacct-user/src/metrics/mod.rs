@@ -17,6 +17,8 @@ mod exporter;
 mod sink;
 pub use exporter::{ExporterLabels, ExporterMetrics};
 pub use sink::{SinkCounters, SinkMetrics};
+mod bmp;
+pub use bmp::BmpMetrics;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct XdpCpuLabels {
@@ -86,6 +88,8 @@ pub struct Metrics {
     pub exporter: ExporterMetrics,
     /// Delivery of network sinks (ClickHouse, brokers).
     pub sink: SinkMetrics,
+    /// BMP daemon counters, see [`BmpMetrics`].
+    pub bmp: BmpMetrics,
 }
 
 /// Per-collector counters (label `collector`: `netflow`, `sflow`, ...).
@@ -150,6 +154,7 @@ impl Metrics {
             collector: CollectorMetrics::default(),
             exporter: ExporterMetrics::default(),
             sink: SinkMetrics::default(),
+            bmp: BmpMetrics::default(),
             registry: Registry::default(),
         };
         registry.register("xdp_packets", "XDP program counters per CPU", m.xdp_packets.clone());
@@ -208,6 +213,7 @@ impl Metrics {
         m.collector.register(&mut registry);
         m.exporter.register(&mut registry);
         m.sink.register(&mut registry);
+        m.bmp.register(&mut registry);
         Self { registry, ..m }
     }
 

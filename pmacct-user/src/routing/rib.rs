@@ -166,11 +166,24 @@ impl Rib {
         prefix: Prefix,
         attrs: RouteAttrs,
     ) -> Result<(), RibError> {
+        let (attrs, attr_bytes) = self.routers.entry(router).or_default().interner.intern(attrs);
+        self.store(router, key, prefix, attrs, attr_bytes)
+    }
+
+    /// Stores one path whose attributes come from this router's interner (`attr_bytes`: what
+    /// interning them newly accounted).
+    fn store(
+        &mut self,
+        router: IpAddr,
+        key: RouteKey,
+        prefix: Prefix,
+        attrs: Arc<RouteAttrs>,
+        attr_bytes: usize,
+    ) -> Result<(), RibError> {
         let limit = self.limit;
         let rr = self.routers.entry(router).or_default();
         rr.remove(&key, &prefix);
         let new_prefix = rr.map.get(&prefix).is_none();
-        let (attrs, attr_bytes) = rr.interner.intern(attrs);
         let need = ROUTE_BYTES + if new_prefix { PREFIX_BYTES } else { 0 };
         if let Some(limit) = limit
             && rr.bytes + need + attr_bytes > limit
@@ -182,7 +195,8 @@ impl Rib {
         }
         rr.bytes += need + attr_bytes;
         rr.routes += 1;
-        rr.map.get_or_insert_with(&prefix, Vec::new).push(Route { key, attrs });
+        // Most prefixes have one path: no spare capacity (a Vec would reserve four).
+        rr.map.get_or_insert_with(&prefix, || Vec::with_capacity(1)).push(Route { key, attrs });
         Ok(())
     }
 
@@ -214,20 +228,33 @@ impl Rib {
                 c.unknown_withdrawn += 1;
             }
         }
-        let mut cache: Vec<(AfiSafi, RouteAttrs)> = Vec::new();
+        // One attribute set per family per UPDATE: decoded and interned once, shared by its
+        // prefixes. The bytes it adds are accounted with the first prefix stored.
+        let mut cache: Vec<(AfiSafi, Arc<RouteAttrs>, usize)> = Vec::new();
+        let mut result = Ok(());
         for (af, n) in update.announced() {
-            let attrs = match cache.iter().find(|(a, _)| *a == af) {
-                Some((_, at)) => at.clone(),
+            let (attrs, bytes) = match cache.iter_mut().find(|(a, _, _)| *a == af) {
+                Some((_, at, bytes)) => (Arc::clone(at), std::mem::take(bytes)),
                 None => {
                     let at = RouteAttrs::from_update(update, ctx, af, peer.addr, peer_as);
-                    cache.push((af, at.clone()));
-                    at
+                    let (at, bytes) = self.routers.entry(router).or_default().interner.intern(at);
+                    cache.push((af, Arc::clone(&at), 0));
+                    (at, bytes)
                 }
             };
-            self.announce(router, key(af, n), n.prefix, attrs)?;
+            if let Err(e) = self.store(router, key(af, n), n.prefix, attrs, bytes) {
+                result = Err(e);
+                break;
+            }
             c.announced += 1;
         }
-        Ok(c)
+        // Sets no route took (the memory limit refused them) leave the interner.
+        if let Some(rr) = self.routers.get_mut(&router) {
+            for (_, at, _) in &cache {
+                rr.interner.release(at);
+            }
+        }
+        result.map(|()| c)
     }
 
     /// Removes every path of `peer` (all views are separate [`PeerId`]s; pass each, or use

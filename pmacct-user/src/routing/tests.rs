@@ -154,6 +154,42 @@ fn apply_update_with_vpn_and_add_path() {
     assert_eq!(rib.routers().count(), 1);
 }
 
+/// One UPDATE's prefixes share one interned set; under a memory limit the UPDATE stops at the
+/// limit and the accounting matches what is held (nothing left behind after router down).
+#[test]
+fn update_prefixes_share_attributes_and_respect_the_limit() {
+    let r = ip("192.0.2.1");
+    let ctx = DecodeContext::four_octet();
+    let mut a = attr(0x40, 1, &[0]);
+    a.extend(attr(0x40, 2, &[2, 1, 0, 0, 0xfd, 0xe9]));
+    a.extend(attr(0x40, 3, &[10, 0, 0, 1]));
+    let nlri: Vec<u8> = (0..50u8).flat_map(|i| [24, 10, 7, i]).collect();
+    let body = update_body(&[], &a, &nlri);
+    let u = Update::parse_body(&body, &ctx).unwrap();
+    let mut rib = Rib::new();
+    assert_eq!(rib.apply_update(r, peer("10.0.0.1"), 65001, &u, &ctx).unwrap().announced, 50);
+    assert_eq!((rib.route_count(r), rib.attr_sets(r)), (50, 1));
+    let full = rib.memory_bytes(r);
+    let mut one_by_one = Rib::new();
+    for (_, n) in u.announced() {
+        let at = RouteAttrs::from_update(&u, &ctx, AfiSafi::IPV4_UNICAST, ip("10.0.0.1"), 65001);
+        one_by_one.announce(r, key("10.0.0.1", 0), n.prefix, at).unwrap();
+    }
+    assert_eq!(one_by_one.memory_bytes(r), full, "same accounting either way");
+    let mut small = Rib::with_memory_limit(Some(full / 2));
+    let err = small.apply_update(r, peer("10.0.0.1"), 65001, &u, &ctx).unwrap_err();
+    assert!(matches!(err, RibError::MemoryLimit { .. }));
+    let held = small.route_count(r);
+    assert!(held > 0 && held < 50, "{held}");
+    assert!(small.memory_bytes(r) <= full / 2);
+    assert_eq!(small.router_down(r), held);
+    assert_eq!((small.memory_bytes(r), small.attr_sets(r)), (0, 0));
+    // A limit too small for even the first route leaves no attribute set behind.
+    let mut tiny = Rib::with_memory_limit(Some(1));
+    assert!(tiny.apply_update(r, peer("10.0.0.1"), 65001, &u, &ctx).is_err());
+    assert_eq!((tiny.route_count(r), tiny.attr_sets(r), tiny.memory_bytes(r)), (0, 0, 0));
+}
+
 #[test]
 fn prefix_map_basics() {
     let mut m: PrefixMap<u32> = PrefixMap::new();

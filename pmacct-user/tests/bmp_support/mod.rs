@@ -1,6 +1,8 @@
 //! Shared by the BMP capture tests: TCP stream reassembly from pcaps and the capture list.
 #![allow(dead_code)]
 
+pub mod gobgp;
+
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

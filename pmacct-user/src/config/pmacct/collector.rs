@@ -16,12 +16,14 @@ pub enum Flavor {
     Nfacctd,
     /// sfacctd: sFlow.
     Sfacctd,
+    /// pmbmpd: the BMP daemon alone (no plugins, no flows).
+    Pmbmpd,
 }
 
 impl Flavor {
     pub(super) fn collector(self) -> Option<CollectorKind> {
         match self {
-            Flavor::Pmacctd => None,
+            Flavor::Pmacctd | Flavor::Pmbmpd => None,
             Flavor::Nfacctd => Some(CollectorKind::Netflow),
             Flavor::Sfacctd => Some(CollectorKind::Sflow),
         }
@@ -29,7 +31,7 @@ impl Flavor {
 
     pub(super) fn savefile_kind(self) -> SavefileKind {
         match self {
-            Flavor::Pmacctd => SavefileKind::Packets,
+            Flavor::Pmacctd | Flavor::Pmbmpd => SavefileKind::Packets,
             Flavor::Nfacctd => SavefileKind::Netflow,
             Flavor::Sfacctd => SavefileKind::Sflow,
         }
@@ -70,7 +72,7 @@ impl CollectorKeys {
         let prefix = match flavor {
             Flavor::Nfacctd => "nfacctd_",
             Flavor::Sfacctd => "sfacctd_",
-            Flavor::Pmacctd => return Ok(false),
+            Flavor::Pmacctd | Flavor::Pmbmpd => return Ok(false),
         };
         let Some(key) = line.key.strip_prefix(prefix) else { return Ok(false) };
         match key {

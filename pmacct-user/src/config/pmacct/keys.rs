@@ -14,10 +14,12 @@
 //!   ignored with a warning, as pmacct ignores it).
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   `pre_tag_filter`, `pre_tag2_filter`, a CSV separator other than `,`.
+//! - `bmp_*` keys: see [`super::bmp`].
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
 
+use super::bmp::BmpKeys;
 use super::collector::CollectorKeys;
 use super::{Ctx, Line, ifmap};
 use crate::aggregate::Primitive;
@@ -68,6 +70,7 @@ struct State<'a> {
     action: XdpAction,
     renormalize: bool,
     collector: CollectorKeys,
+    bmp: BmpKeys,
 }
 
 /// Applies the lines in order to a config holding `plugins`.
@@ -94,6 +97,7 @@ pub(super) fn apply(
         action: XdpAction::default(),
         renormalize: false,
         collector: CollectorKeys::default(),
+        bmp: BmpKeys::default(),
     };
     for line in lines.iter().filter(|l| l.key != "plugins") {
         st.line(line)?;
@@ -187,6 +191,9 @@ impl State<'_> {
         let ctx = self.ctx;
         let key = line.key.as_str();
         if self.collector.line(ctx, ctx.flavor, line)? {
+            return Ok(());
+        }
+        if self.bmp.line(ctx, line, self.warnings)? {
             return Ok(());
         }
         if let Some((prefix, field)) = key.split_once('_')
@@ -425,9 +432,13 @@ impl State<'_> {
         if let Some(kind) = flavor.collector() {
             let keys = std::mem::take(&mut self.collector);
             self.config.collectors = vec![keys.finish(kind, self.config.savefile.is_some())];
-        } else if self.config.interfaces.is_empty() && self.config.savefile.is_none() {
+        } else if flavor != super::Flavor::Pmbmpd
+            && self.config.interfaces.is_empty()
+            && self.config.savefile.is_none()
+        {
             self.warnings.push("neither pcap_interface, pcap_interfaces_map nor pcap_savefile is set: pmacct would pick an interface itself, pmacct-rs needs one named".into());
         }
+        self.config.bmp = std::mem::take(&mut self.bmp).finish(flavor, self.warnings);
         if !self.ignored.is_empty() {
             self.warnings.push(format!(
                 "keys not implemented by pmacct-rs, ignored: {}",

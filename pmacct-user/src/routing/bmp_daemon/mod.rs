@@ -17,6 +17,9 @@
 //!   one `event_type: "log"` line per BMP event (one per statistics counter, one per prefix of
 //!   Route Monitoring), `log_close`. Field names and value forms are pmacct 1.7.7's
 //!   ([`msglog`]).
+//! - Captures: [`BmpDaemon::offline`] + [`BmpDaemon::replay_pcap`] feed the BMP TCP sessions
+//!   of a pcap (reassembled in order by [`tcp`]) through the same per-router logic, the router
+//!   being each connection's TCP source ([`replay`]).
 //! - Dumps ([`BmpConfig::dump_file`] every [`BmpConfig::dump_refresh_time`] seconds, aligned
 //!   to multiples of the period as pmacct does): per router `dump_init`, its RIB, its current
 //!   peers (Peer Up), the last statistics and Initiation, `dump_close`.
@@ -25,7 +28,9 @@ mod dump;
 pub mod events;
 mod listener;
 pub mod msglog;
+pub mod replay;
 mod router;
+pub mod tcp;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -126,6 +131,8 @@ pub struct BmpDaemon {
     local: SocketAddr,
     accept: Option<JoinHandle<()>>,
     dumper: Option<JoinHandle<()>>,
+    /// Stopped already (threads joined).
+    stopped: bool,
 }
 
 impl BmpDaemon {
@@ -134,14 +141,16 @@ impl BmpDaemon {
         Arc::new(RwLock::new(Rib::with_memory_limit(cfg.max_router_bytes)))
     }
 
-    /// Binds the listener, starts the accept (and dump) threads and returns.
-    pub fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+    /// A daemon without listener or dump thread, fed with [`BmpDaemon::replay_pcap`].
+    pub fn offline(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+        let shared = Self::shared(cfg, rib)?;
+        let local = SocketAddr::from(([0, 0, 0, 0], 0));
+        Ok(BmpDaemon { shared, local, accept: None, dumper: None, stopped: false })
+    }
+
+    fn shared(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Arc<Shared>, BmpDaemonError> {
         let allow = AllowList::load(&cfg.allow, cfg.allow_file.as_deref())?;
-        let listener = listener::bind(&cfg.listen)?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| BmpDaemonError::Bind { addr: cfg.listen.clone(), source })?;
-        let shared = Arc::new(Shared {
+        Ok(Arc::new(Shared {
             cfg: cfg.clone(),
             rib,
             allow,
@@ -150,7 +159,16 @@ impl BmpDaemon {
             counters: Counters::default(),
             routers: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
-        });
+        }))
+    }
+
+    /// Binds the listener, starts the accept (and dump) threads and returns.
+    pub fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<BmpDaemon, BmpDaemonError> {
+        let listener = listener::bind(&cfg.listen)?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| BmpDaemonError::Bind { addr: cfg.listen.clone(), source })?;
+        let shared = Self::shared(cfg, rib)?;
         let s = Arc::clone(&shared);
         let accept = std::thread::Builder::new()
             .name("bmp-accept".into())
@@ -168,7 +186,7 @@ impl BmpDaemon {
             None
         };
         tracing::info!(%local, max_peers = cfg.max_peers, "BMP daemon listening");
-        Ok(BmpDaemon { shared, local, accept: Some(accept), dumper })
+        Ok(BmpDaemon { shared, local, accept: Some(accept), dumper, stopped: false })
     }
 
     /// The bound address (the real port when `listen` asked for port 0).
@@ -210,6 +228,9 @@ impl BmpDaemon {
     }
 
     fn shutdown(&mut self) {
+        if std::mem::replace(&mut self.stopped, true) {
+            return;
+        }
         self.shared.stop.store(true, Ordering::Relaxed);
         for h in [self.accept.take(), self.dumper.take()].into_iter().flatten() {
             if h.join().is_err() {
@@ -230,8 +251,6 @@ impl BmpDaemon {
 
 impl Drop for BmpDaemon {
     fn drop(&mut self) {
-        if self.accept.is_some() {
-            self.shutdown();
-        }
+        self.shutdown();
     }
 }

@@ -32,7 +32,7 @@ pub(super) struct DumpState {
 }
 
 /// Why a session ended.
-enum End {
+pub(super) enum End {
     Eof,
     Stop,
     Io(std::io::Error),
@@ -50,10 +50,13 @@ impl std::fmt::Display for End {
     }
 }
 
-struct Session<'a> {
+pub(super) struct Session<'a> {
     shared: &'a Shared,
     addr: SocketAddr,
+    /// Connection id (the dumper's key).
+    id: u64,
     sessions: SessionTable,
+    framer: BmpFramer,
     log: Option<LogFile>,
     dump: Arc<Mutex<DumpState>>,
     warned_limit: bool,
@@ -67,48 +70,96 @@ struct Session<'a> {
 /// Serves one router until EOF, error or stop.
 pub(super) fn serve(shared: &Shared, stream: TcpStream, addr: SocketAddr, id: u64) {
     tracing::info!(router = %addr, "BMP router connected");
-    let dump = Arc::new(Mutex::new(DumpState {
-        addr,
-        init: None,
-        peers: HashMap::new(),
-        stats: BTreeMap::new(),
-    }));
-    shared.routers.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Arc::clone(&dump));
-    let log = shared.cfg.msglog_file.as_deref().and_then(|t| {
-        let path = PathBuf::from(msglog::expand(t, addr));
-        LogFile::open(&path)
-            .map_err(
-                |e| tracing::error!(path = %path.display(), error = %e, "BMP msglog open failed"),
-            )
-            .ok()
-    });
-    let withdraw_attrs = shared.cfg.dump_file.is_some() && shared.cfg.dump_refresh_time > 0;
-    let mut s = Session {
-        shared,
-        addr,
-        sessions: SessionTable::new(),
-        log,
-        dump,
-        warned_limit: false,
-        missing_up: HashSet::new(),
-        withdraw_attrs,
-    };
-    s.write(&msglog::init_close("log_init", shared.next_seq(), addr));
+    let mut s = Session::open(shared, addr, id);
     let end = s.run(stream);
-    match &end {
-        End::Eof | End::Stop => tracing::info!(router = %addr, reason = %end, "BMP session closed"),
-        End::Io(_) | End::Frame(_) => {
-            tracing::warn!(router = %addr, reason = %end, "BMP session closed")
+    s.close(&end);
+}
+
+impl<'a> Session<'a> {
+    /// A new router session: registered for the dumper, its msglog opened, `log_init` written.
+    pub(super) fn open(shared: &'a Shared, addr: SocketAddr, id: u64) -> Self {
+        let dump = Arc::new(Mutex::new(DumpState {
+            addr,
+            init: None,
+            peers: HashMap::new(),
+            stats: BTreeMap::new(),
+        }));
+        shared.routers.lock().unwrap_or_else(PoisonError::into_inner).insert(id, Arc::clone(&dump));
+        let log = shared.cfg.msglog_file.as_deref().and_then(|t| {
+            let path = PathBuf::from(msglog::expand(t, addr));
+            LogFile::open(&path)
+                .map_err(
+                    |e| tracing::error!(path = %path.display(), error = %e, "BMP msglog open failed"),
+                )
+                .ok()
+        });
+        let withdraw_attrs = shared.cfg.dump_file.is_some() && shared.cfg.dump_refresh_time > 0;
+        let mut s = Session {
+            shared,
+            addr,
+            id,
+            sessions: SessionTable::new(),
+            framer: BmpFramer::new(),
+            log,
+            dump,
+            warned_limit: false,
+            missing_up: HashSet::new(),
+            withdraw_attrs,
+        };
+        s.write(&msglog::init_close("log_init", shared.next_seq(), addr));
+        s
+    }
+
+    /// Ends the session: `log_close`, the router's routes dropped (as pmacct's
+    /// `bmp_peer_close`), unregistered.
+    pub(super) fn close(mut self, end: &End) {
+        let (shared, addr) = (self.shared, self.addr);
+        match end {
+            End::Eof | End::Stop => {
+                tracing::info!(router = %addr, reason = %end, "BMP session closed")
+            }
+            End::Io(_) | End::Frame(_) => {
+                tracing::warn!(router = %addr, reason = %end, "BMP session closed")
+            }
         }
+        if matches!(end, End::Frame(_)) {
+            shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        self.write(&msglog::init_close("log_close", shared.next_seq(), addr));
+        let dropped =
+            shared.rib.write().unwrap_or_else(PoisonError::into_inner).router_down(addr.ip());
+        tracing::debug!(router = %addr, routes = dropped, "BMP router routes flushed");
+        shared.routers.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.id);
+        shared.counters.routers.fetch_sub(1, Ordering::Relaxed);
     }
-    if matches!(end, End::Frame(_)) {
-        shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+
+    /// Frames and handles `data`, the next bytes of the router's stream; `arrival` stamps the
+    /// messages (`None`: now). Fails when the stream cannot be framed.
+    pub(super) fn feed(&mut self, data: &[u8], arrival: Option<Stamp>) -> Result<(), End> {
+        // The framer is taken out while its frames borrow it.
+        let mut framer = std::mem::replace(&mut self.framer, BmpFramer::new());
+        framer.push(data);
+        let result = loop {
+            let frame = match framer.next_frame() {
+                Ok(Some(f)) => f,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(End::Frame(e)),
+            };
+            let arrival = arrival.unwrap_or_else(msglog::now);
+            match bmp::decode(frame, &mut self.sessions) {
+                Ok(msg) => {
+                    self.shared.counters.messages.fetch_add(1, Ordering::Relaxed);
+                    self.handle(&msg, arrival);
+                }
+                Err(e) => {
+                    self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(router = %self.addr, error = %e, "BMP message discarded");
+                }
+            }
+        };
+        self.framer = framer;
+        result
     }
-    s.write(&msglog::init_close("log_close", shared.next_seq(), addr));
-    let dropped = shared.rib.write().unwrap_or_else(PoisonError::into_inner).router_down(addr.ip());
-    tracing::debug!(router = %addr, routes = dropped, "BMP router routes flushed");
-    shared.routers.lock().unwrap_or_else(PoisonError::into_inner).remove(&id);
-    shared.counters.routers.fetch_sub(1, Ordering::Relaxed);
 }
 
 impl Session<'_> {
@@ -118,7 +169,6 @@ impl Session<'_> {
         {
             return End::Io(e);
         }
-        let mut framer = BmpFramer::new();
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             if self.shared.stopping() {
@@ -139,24 +189,8 @@ impl Session<'_> {
                 }
                 Err(e) => return End::Io(e),
             };
-            framer.push(buf.get(..n).unwrap_or_default());
-            loop {
-                let frame = match framer.next_frame() {
-                    Ok(Some(f)) => f,
-                    Ok(None) => break,
-                    Err(e) => return End::Frame(e),
-                };
-                let arrival = msglog::now();
-                match bmp::decode(frame, &mut self.sessions) {
-                    Ok(msg) => {
-                        self.shared.counters.messages.fetch_add(1, Ordering::Relaxed);
-                        self.handle(&msg, arrival);
-                    }
-                    Err(e) => {
-                        self.shared.counters.errors.fetch_add(1, Ordering::Relaxed);
-                        tracing::warn!(router = %self.addr, error = %e, "BMP message discarded");
-                    }
-                }
+            if let Err(end) = self.feed(buf.get(..n).unwrap_or_default(), None) {
+                return end;
             }
         }
     }

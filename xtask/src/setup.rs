@@ -21,6 +21,7 @@ const APT_PACKAGES: &[&str] = &[
     "gobgpd",
     "xz-utils",
     "clickhouse-server",
+    "rabbitmq-server",
 ];
 
 /// Everything, in order.

@@ -98,3 +98,39 @@ fn convert_config_round_trips_an_nfacctd_conf() {
     let out = check(&native, &[]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// A pmacct config that does not ask for the Prometheus endpoint runs without it when its
+/// default address is taken (nfacctd and sfacctd drop-ins side by side); one that asks fails,
+/// naming the key.
+#[test]
+fn metrics_port_taken() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let holder = std::net::TcpListener::bind("127.0.0.1:9464").ok(); // taken either way
+    let pcap =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/exports/softflowd_v5.pcap");
+    if !pcap.exists() {
+        eprintln!("shared data absent: skipped");
+        return;
+    }
+    let conf = dir.path().join("nfacctd.conf");
+    let out_csv = dir.path().join("out.csv");
+    let base = format!(
+        "pcap_savefile: {}\npcap_savefile_wait: false\nplugins: print[p]\naggregate: src_host\n\
+         print_output[p]: csv\nprint_output_file[p]: {}\n",
+        pcap.display(),
+        out_csv.display()
+    );
+    std::fs::write(&conf, &base).expect("conf");
+    let out = Command::new(BIN).args(["nfacctd", "-f"]).arg(&conf).output().expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(out_csv.exists(), "the job ran");
+    if holder.is_some() {
+        assert!(err.contains("Prometheus endpoint not started"), "{err}");
+    }
+    std::fs::write(&conf, format!("{base}metrics_listen: 127.0.0.1:9464\n")).expect("conf");
+    let out = Command::new(BIN).args(["nfacctd", "-f"]).arg(&conf).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("daemon.metrics_listen") && err.contains("127.0.0.1:9464"), "{err}");
+}

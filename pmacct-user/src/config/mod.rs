@@ -46,7 +46,7 @@ pub struct Config {
 }
 
 /// Process-wide settings.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
     /// Prometheus endpoint; `None` disables it.
@@ -57,6 +57,27 @@ pub struct DaemonConfig {
     pub shutdown_timeout_secs: u64,
     /// `tracing` filter directive (`info`, `pmacct_user=debug`).
     pub log_level: String,
+    /// The endpoint was not asked for explicitly (a pmacct config without `metrics_listen`):
+    /// when its address is taken, run without it and say so instead of failing.
+    #[serde(skip)]
+    pub metrics_best_effort: bool,
+}
+
+/// Equal settings; `metrics_best_effort` (how the config was written, not what it sets) aside.
+impl PartialEq for DaemonConfig {
+    fn eq(&self, o: &Self) -> bool {
+        let DaemonConfig {
+            metrics_listen,
+            drain_interval_ms,
+            shutdown_timeout_secs,
+            log_level,
+            metrics_best_effort: _,
+        } = self;
+        *metrics_listen == o.metrics_listen
+            && *drain_interval_ms == o.drain_interval_ms
+            && *shutdown_timeout_secs == o.shutdown_timeout_secs
+            && *log_level == o.log_level
+    }
 }
 
 impl Default for DaemonConfig {
@@ -66,6 +87,7 @@ impl Default for DaemonConfig {
             drain_interval_ms: 1000,
             shutdown_timeout_secs: 10,
             log_level: "info".into(),
+            metrics_best_effort: false,
         }
     }
 }

@@ -100,7 +100,11 @@ fn parse_with_label(
     let lines = lex(text, ctx)?;
     let mut warnings = Vec::new();
     let plugins = declare_plugins(&lines, ctx, &mut warnings)?;
-    let config = keys::apply(&lines, plugins, ctx, &mut warnings)?;
+    let mut config = keys::apply(&lines, plugins, ctx, &mut warnings)?;
+    // pmacct has no metrics endpoint, so a pmacct config that does not ask for one gets the
+    // default on a best-effort basis: nfacctd and sfacctd drop-ins on one host must not
+    // collide on the port.
+    config.daemon.metrics_best_effort = !lines.iter().any(|l| l.key == "metrics_listen");
     config.validate()?;
     Ok((config, warnings))
 }

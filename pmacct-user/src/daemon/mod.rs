@@ -81,8 +81,17 @@ impl Daemon {
     pub fn new(config: Config, signals: Signals, xdp_object: &[u8]) -> Result<Self> {
         let metrics = Arc::new(Mutex::new(Metrics::new()));
         if let Some(addr) = &config.daemon.metrics_listen {
-            crate::metrics::serve(addr, metrics.clone())
-                .with_context(|| format!("daemon.metrics_listen: cannot listen on '{addr}'"))?;
+            match crate::metrics::serve(addr, metrics.clone()) {
+                Ok(_) => {}
+                Err(e) if config.daemon.metrics_best_effort => {
+                    warn!(%addr, error = %e, "Prometheus endpoint not started (set metrics_listen to choose another address)");
+                }
+                Err(e) => {
+                    return Err(e).with_context(|| {
+                        format!("daemon.metrics_listen: cannot listen on '{addr}'")
+                    });
+                }
+            }
         }
         let aggregator = Aggregator::new(&config.plugins).context("plugins")?;
         let sinks = config

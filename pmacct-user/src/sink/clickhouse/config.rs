@@ -39,6 +39,13 @@ pub struct ClickhouseConfig {
     /// Seconds one HTTP request may take.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// A flush larger than this goes in several INSERTs of at most this many rows.
+    #[serde(default = "default_max_rows")]
+    pub max_rows_per_insert: usize,
+}
+
+fn default_max_rows() -> usize {
+    500_000
 }
 
 fn default_url() -> String {
@@ -64,6 +71,7 @@ impl Default for ClickhouseConfig {
             profile: Profile::default(),
             ttl_days: None,
             timeout_secs: default_timeout(),
+            max_rows_per_insert: default_max_rows(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! ClickHouse sink: each flush inserted as RowBinary over HTTP into a table derived from the
+//! ClickHouse sink: each flush inserted as RowBinary over HTTP (in INSERTs of at most
+//! `max_rows_per_insert` rows) into a table derived from the
 //! plugin's aggregate ([`schema`]), created if missing and checked column by column otherwise.
 
 pub mod config;
@@ -31,6 +32,7 @@ pub struct ClickhouseSink {
     client: http::Client,
     schema: Schema,
     modern: bool,
+    max_rows: usize,
 }
 
 impl ClickhouseSink {
@@ -49,7 +51,12 @@ impl ClickhouseSink {
         );
         client.execute(&schema.create_sql(cfg.ttl_days))?;
         schema.check(&client.describe(&table)?)?;
-        Ok(Self { client, schema, modern: cfg.profile == Profile::Modern })
+        Ok(Self {
+            client,
+            schema,
+            modern: cfg.profile == Profile::Modern,
+            max_rows: cfg.max_rows_per_insert,
+        })
     }
 
     /// The table written to.
@@ -62,12 +69,12 @@ impl ClickhouseSink {
 /// a restart goes where it was meant to.
 impl Transport for ClickhouseSink {
     fn encode(&mut self, batch: &FlushBatch) -> Vec<Item> {
-        let (payload, n) = rowbinary::encode(batch, &self.schema, self.modern);
-        if n == 0 {
-            return Vec::new();
-        }
         let meta = format!("{}\n{}", self.schema.table, self.schema.column_list());
-        vec![Item { rows: n as u64, meta, payload }]
+        rowbinary::encode_chunks(batch, &self.schema, self.modern, self.max_rows)
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(payload, n)| Item { rows: n as u64, meta: meta.clone(), payload })
+            .collect()
     }
 
     fn send(&mut self, item: &Item) -> Result<(), String> {

@@ -100,7 +100,19 @@ fn row(
 /// `stamp_inserted` is the bin start (the flush time for plugins without history),
 /// `stamp_updated` the flush time.
 pub fn encode(batch: &FlushBatch, schema: &Schema, modern: bool) -> (Vec<u8>, usize) {
-    let mut out = Vec::with_capacity(batch.len() * 64);
+    encode_chunks(batch, schema, modern, usize::MAX).pop().unwrap_or_default()
+}
+
+/// Like [`encode`], in chunks of at most `max_rows` rows (one INSERT each).
+pub fn encode_chunks(
+    batch: &FlushBatch,
+    schema: &Schema,
+    modern: bool,
+    max_rows: usize,
+) -> Vec<(Vec<u8>, usize)> {
+    let max_rows = max_rows.max(1);
+    let mut chunks = Vec::new();
+    let mut out = Vec::with_capacity(batch.len().min(max_rows) * 64);
     let mut text = String::new();
     let mut rows = 0;
     for bin in &batch.bins {
@@ -108,9 +120,16 @@ pub fn encode(batch: &FlushBatch, schema: &Schema, modern: bool) -> (Vec<u8>, us
         for (k, c) in &bin.entries {
             row(&mut out, schema, modern, (inserted, batch.flushed_at), k, c, &mut text);
             rows += 1;
+            if rows == max_rows {
+                chunks.push((std::mem::take(&mut out), rows));
+                rows = 0;
+            }
         }
     }
-    (out, rows)
+    if rows > 0 || chunks.is_empty() {
+        chunks.push((out, rows));
+    }
+    chunks
 }
 
 #[cfg(test)]
@@ -142,6 +161,12 @@ mod tests {
         };
         let (bytes, rows) = encode(&batch, &schema, false);
         assert_eq!(rows, 1);
+        let mut two = batch.clone();
+        two.bins[0].entries.push((k, c));
+        two.bins[0].entries.push((k, c));
+        let chunks = encode_chunks(&two, &schema, false, 2);
+        assert_eq!(chunks.iter().map(|c| c.1).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(chunks[1].0, bytes);
         let mut want = vec![8u8];
         want.extend_from_slice(b"10.0.0.1");
         want.extend_from_slice(&443u64.to_le_bytes());

@@ -171,9 +171,9 @@ impl Counters {
     pub fn renormalize(&mut self, rate: u32) {
         if rate > 1 {
             let r = u64::from(rate);
+            // Packets and bytes only, as pmacct's renormalize handlers (flows stay counted).
             self.packets = self.packets.saturating_mul(r);
             self.bytes = self.bytes.saturating_mul(r);
-            self.flows = self.flows.saturating_mul(r);
         }
     }
 }
@@ -347,7 +347,7 @@ mod tests {
     fn renormalize_scales_counters() {
         let mut c = Counters { packets: 3, bytes: 300, flows: 1, ..Default::default() };
         c.renormalize(10);
-        assert_eq!((c.packets, c.bytes, c.flows), (30, 3000, 10));
+        assert_eq!((c.packets, c.bytes, c.flows), (30, 3000, 1));
         c.renormalize(1);
         assert_eq!(c.packets, 30);
     }

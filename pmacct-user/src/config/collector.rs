@@ -59,6 +59,10 @@ pub struct CollectorConfig {
     /// sFlow: counter samples as JSON lines (pmacct `sfacctd_counter_file`).
     #[serde(default)]
     pub counter_file: Option<PathBuf>,
+    /// Sampling rates per exporter/interface overriding the advertised ones (pmacct
+    /// `sampling_map`).
+    #[serde(default)]
+    pub sampling_map: Option<PathBuf>,
 }
 
 fn default_rcvbuf() -> usize {
@@ -79,6 +83,7 @@ impl CollectorConfig {
             time_new: false,
             templates_file: None,
             counter_file: None,
+            sampling_map: None,
         }
     }
 }

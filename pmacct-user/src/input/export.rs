@@ -13,6 +13,7 @@ use super::udp::DecoderFactory;
 use crate::config::{CollectorConfig, CollectorKind};
 use crate::decode::netflow::{NetflowDecoder, NetflowOptions};
 use crate::decode::sflow::{CounterRecord, SflowDecoder, SflowOptions};
+use crate::enrich::sampling::SamplingMap;
 use crate::record::FlowRecord;
 
 /// Errors building a collector's decoder.
@@ -20,15 +21,61 @@ use crate::record::FlowRecord;
 pub enum ExportError {
     #[error("counter_file {path}: {source}")]
     CounterFile { path: String, source: std::io::Error },
+    #[error(transparent)]
+    SamplingMap(crate::enrich::sampling::SamplingMapError),
 }
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// A factory of decoders configured by `cfg` (one per socket thread, one per replay).
 pub fn factory(cfg: &CollectorConfig) -> Result<DecoderFactory, ExportError> {
-    match cfg.kind {
-        CollectorKind::Netflow => Ok(netflow_factory(cfg)),
-        CollectorKind::Sflow => sflow_factory(cfg),
+    // With a sampling_map the decoders leave renormalisation to it (map rate first, then the
+    // advertised one, as pmacct's handlers).
+    let mut dec_cfg = cfg.clone();
+    dec_cfg.renormalize &= cfg.sampling_map.is_none();
+    let inner = match cfg.kind {
+        CollectorKind::Netflow => netflow_factory(&dec_cfg),
+        CollectorKind::Sflow => sflow_factory(&dec_cfg)?,
+    };
+    let Some(path) = &cfg.sampling_map else { return Ok(inner) };
+    let map = Arc::new(SamplingMap::load(path).map_err(ExportError::SamplingMap)?);
+    tracing::info!(file = %path.display(), rules = map.len(), "sampling_map loaded");
+    let renormalize = cfg.renormalize;
+    Ok(Arc::new(move || {
+        Box::new(Sampled { inner: inner(), map: map.clone(), renormalize })
+            as Box<dyn ExportDecoder>
+    }))
+}
+
+/// A decoder whose records go through the `sampling_map`.
+struct Sampled {
+    inner: Box<dyn ExportDecoder>,
+    map: Arc<SamplingMap>,
+    renormalize: bool,
+}
+
+impl ExportDecoder for Sampled {
+    fn decode(
+        &mut self,
+        src: SocketAddr,
+        arrival_us: u64,
+        payload: &[u8],
+        out: &mut Vec<FlowRecord>,
+    ) -> Result<(), Error> {
+        let from = out.len();
+        let res = self.inner.decode(src, arrival_us, payload, out);
+        if let Some(new) = out.get_mut(from..) {
+            self.map.apply(new, self.renormalize);
+        }
+        res
+    }
+
+    fn finish(&mut self) {
+        self.inner.finish();
+    }
+
+    fn exporter_counters(&self) -> Vec<(IpAddr, ExporterCounters)> {
+        self.inner.exporter_counters()
     }
 }
 

@@ -49,6 +49,7 @@ pub(super) struct CollectorKeys {
     templates_file: Option<PathBuf>,
     counter_file: Option<PathBuf>,
     pipe_size: Option<usize>,
+    sampling_map: Option<PathBuf>,
 }
 
 fn parse_bool(ctx: Ctx<'_>, line: &Line) -> Result<bool, ConfigError> {
@@ -69,6 +70,10 @@ impl CollectorKeys {
         flavor: Flavor,
         line: &Line,
     ) -> Result<bool, ConfigError> {
+        if line.key == "sampling_map" && flavor != Flavor::Pmacctd {
+            self.sampling_map = Some(ctx.base_dir.join(&line.value));
+            return Ok(true);
+        }
         let prefix = match flavor {
             Flavor::Nfacctd => "nfacctd_",
             Flavor::Sfacctd => "sfacctd_",
@@ -135,6 +140,7 @@ impl CollectorKeys {
         c.renormalize = self.renormalize;
         c.templates_file = self.templates_file;
         c.counter_file = self.counter_file;
+        c.sampling_map = self.sampling_map;
         c
     }
 }

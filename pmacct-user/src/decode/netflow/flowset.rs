@@ -192,8 +192,10 @@ fn data_set(
                 RecordSampling::None => dom.samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0),
             };
             rec.fields.sampling_rate = rate;
-            if ctx.opts.renormalize {
+            if ctx.opts.renormalize && rate > 0 {
+                // As pmacct: the rate is applied, the primitive then reads 1.
                 rec.counters.renormalize(rate);
+                rec.fields.sampling_rate = 1;
             }
             if ctx.opts.keep_enterprise_fields && tpl.has_enterprise {
                 keep_enterprise(ctx.enterprise, out.len(), &view);

@@ -37,7 +37,9 @@ fn v5_records() {
     let r = out[1];
     assert_eq!(r.fields.src_port, 1001);
     assert_eq!((r.fields.in_iface, r.fields.out_iface, r.fields.src_as), (3, 4, 1));
-    assert_eq!((r.counters.packets, r.counters.bytes, r.counters.flows), (50, 5000, 10));
+    // Renormalised by 1:10: packets and bytes only, and the primitive then reads 1 (pmacct).
+    assert_eq!((r.counters.packets, r.counters.bytes, r.counters.flows), (50, 5000, 1));
+    assert_eq!(r.fields.sampling_rate, 1);
     assert_eq!(r.counters.tcp_flags, 0x12);
     assert_eq!(r.fields.timestamp_start, 1_699_999_994_000_000);
     assert_eq!(r.fields.export_proto_sysid, 7);
@@ -83,7 +85,7 @@ fn ipfix_templates_options_and_sampling() {
     let n = d.decode(exporter(), 0, &ipfix(1, &[tpl, otpl, odata, data]), &mut out).unwrap();
     assert_eq!(n, 1);
     let r = out[0];
-    assert_eq!(r.fields.sampling_rate, 100);
+    assert_eq!(r.fields.sampling_rate, 1, "applied (renormalize), then 1 as pmacct prints it");
     assert_eq!((r.counters.packets, r.counters.tcp_flags), (700, 0x1c));
     assert_eq!(r.fields.export_proto_version, 10);
     assert_eq!(r.fields.export_proto_sysid, 1);

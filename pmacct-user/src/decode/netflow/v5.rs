@@ -123,8 +123,11 @@ fn record(
         first_us: start,
         last_us: end,
     };
-    if opts.renormalize {
+    let mut fields = fields;
+    if opts.renormalize && rate > 0 {
+        // As pmacct: the rate is applied, the primitive then reads 1.
         counters.renormalize(rate);
+        fields.sampling_rate = 1;
     }
     Some(FlowRecord { fields, counters })
 }

@@ -9,6 +9,7 @@ pub mod config;
 pub mod daemon;
 pub mod decode;
 pub mod embedded;
+pub mod enrich;
 pub mod input;
 pub mod metrics;
 pub mod query;

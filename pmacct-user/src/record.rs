@@ -20,6 +20,11 @@ pub struct FlowFields {
     pub etype: u16,
     pub src_ip: IpAddr,
     pub dst_ip: IpAddr,
+    /// Source network (pmacct `src_net`): `src_ip` masked by the mask the plugin's
+    /// `nfacctd_net` method chose; filled per plugin, zero in decoded records.
+    pub src_net: IpAddr,
+    /// Destination network (pmacct `dst_net`).
+    pub dst_net: IpAddr,
     pub src_mask: u8,
     pub dst_mask: u8,
     pub src_port: u16,
@@ -97,6 +102,8 @@ impl Default for FlowFields {
             etype: 0,
             src_ip: zero,
             dst_ip: zero,
+            src_net: zero,
+            dst_net: zero,
             src_mask: 0,
             dst_mask: 0,
             src_port: 0,
@@ -212,6 +219,8 @@ impl std::hash::Hash for FlowFields {
             etype,
             src_ip,
             dst_ip,
+            src_net,
+            dst_net,
             src_mask,
             dst_mask,
             src_port,
@@ -292,9 +301,10 @@ impl std::hash::Hash for FlowFields {
         mix(*timestamp_arrival, 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
         mix(u64::from(*export_proto_sysid), 5);
-        for (i, ip) in [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop]
-            .into_iter()
-            .enumerate()
+        for (i, ip) in
+            [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
+                .into_iter()
+                .enumerate()
         {
             let (w, f) = ip_word(ip);
             let r = 9 + 10 * i as u32;

@@ -56,6 +56,7 @@ fn render(recs: &[FlowRecord], aggregate: &str, output: PrintFormat) -> String {
         output_file: None,
         imt_path: None,
         aggregate_filter: None,
+        networks: Default::default(),
     };
     let mut agg = Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("plugin");
     for r in recs {

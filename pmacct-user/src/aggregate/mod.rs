@@ -33,6 +33,8 @@ pub enum AggregateError {
     RefreshTime { plugin: String },
     #[error("plugin '{plugin}': aggregate_filter: {error}")]
     Filter { plugin: String, error: filter::FilterError },
+    #[error("plugin '{plugin}': {error}")]
+    Networks { plugin: String, error: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }

@@ -7,6 +7,7 @@ use super::filter::Filter;
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
+use crate::enrich::netmethod::NetResolver;
 use crate::record::{Counters, FlowFields, FlowRecord};
 
 /// One aggregate table: masked key → accumulated counters.
@@ -77,6 +78,7 @@ pub struct Plugin {
     cfg: PluginConfig,
     set: PrimitiveSet,
     filter: Option<Filter>,
+    nets: Option<NetResolver>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, Table>,
     refresh: i64,
@@ -113,6 +115,12 @@ impl Plugin {
             .map(Filter::parse)
             .transpose()
             .map_err(|error| AggregateError::Filter { plugin: cfg.name.clone(), error })?;
+        let (nets, warnings) = NetResolver::new(&cfg.networks, set).map_err(|e| {
+            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+        })?;
+        for w in warnings {
+            tracing::warn!(plugin = %cfg.name, "{w}");
+        }
         if cfg.refresh_time == 0 {
             return Err(AggregateError::RefreshTime { plugin: cfg.name.clone() });
         }
@@ -122,6 +130,7 @@ impl Plugin {
             cfg: cfg.clone(),
             set,
             filter,
+            nets,
             bins,
             tables: BTreeMap::new(),
             refresh,
@@ -177,7 +186,14 @@ impl Plugin {
                 b.bin_start(stamp)
             }
         };
-        let key = self.set.mask(&rec.fields);
+        let key = match &self.nets {
+            None => self.set.mask(&rec.fields),
+            Some(n) => {
+                let mut f = rec.fields;
+                n.apply(&mut f);
+                self.set.mask(&f)
+            }
+        };
         let table = self.tables.entry(start).or_default();
         let mut counters = rec.counters;
         if !self.set.contains(super::Primitive::TcpFlags) {

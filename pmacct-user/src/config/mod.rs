@@ -194,6 +194,9 @@ pub struct PluginConfig {
     /// `aggregate_filter`); none: everything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate_filter: Option<String>,
+    /// networks_file / networks_mask / nfacctd_net / nfacctd_as.
+    #[serde(default)]
+    pub networks: crate::enrich::netmethod::NetworksConfig,
 }
 
 /// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
@@ -235,6 +238,7 @@ impl PluginConfig {
             output_file: None,
             imt_path: None,
             aggregate_filter: None,
+            networks: Default::default(),
         }
     }
 }

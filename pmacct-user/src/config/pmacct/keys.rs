@@ -12,7 +12,10 @@
 //!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`, `print_output_separator: ,`.
 //! - `aggregate_filter[name]` (a pcap-filter expression, checked at load; the global form is
 //!   ignored with a warning, as pmacct ignores it).
-//! - Errors (ignoring them would change the numbers): `pcap_filter`,
+//! - `networks_file` (relative to the config's directory), `networks_mask`,
+//!   `networks_file_no_lpm`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`, `nfacctd_as`/...:
+//!   per plugin or global ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//! - Errors (ignoring them would change the numbers): `networks_file_filter: true`, `pcap_filter`,
 //!   `pre_tag_filter`, `pre_tag2_filter`, a CSV separator other than `,`.
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
@@ -234,6 +237,14 @@ impl State<'_> {
                 }
             }
             "aggregate_filter" => self.aggregate_filter(line)?,
+            "networks_file" | "networks_mask" | "networks_file_no_lpm" | "networks_file_filter"
+            | "nfacctd_net" | "sfacctd_net" | "pmacctd_net" | "uacctd_net" | "nfacctd_as"
+            | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
+            | "pmacctd_as_new" => self.networks_key(line)?,
+            "tmp_net_own_field" => self.warnings.push(format!(
+                "line {}: `tmp_net_own_field` accepted without effect: networks always have their own field, as in pmacct 1.7",
+                line.number
+            )),
             "print_output_file" => {
                 for i in self.targets(line, Some(PluginKind::Print)) {
                     self.config.plugins[i].output_file = Some(line.value.clone());
@@ -340,6 +351,69 @@ impl State<'_> {
         }
         for i in self.targets(line, None) {
             self.config.plugins[i].aggregate_filter = Some(line.value.clone());
+        }
+        Ok(())
+    }
+
+    /// networks_file and friends, global or per plugin.
+    fn networks_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        use crate::enrich::netmethod::parse_method;
+        let ctx = self.ctx;
+        let key = line.key.as_str();
+        let as_key = key.contains("_as");
+        let targets = if as_key {
+            // pmacct: "plugin name not supported for key '*_as_new'. Globalized."
+            if let Some(name) = &line.plugin {
+                self.warnings.push(format!(
+                    "line {}: `{key}[{name}]`: pmacct does not support a plugin name here; applied to every plugin, as pmacct does",
+                    line.number
+                ));
+            }
+            (0..self.config.plugins.len()).collect()
+        } else {
+            self.targets(line, None)
+        };
+        let plugins = &mut self.config.plugins;
+        if key == "networks_file" {
+            let path = ctx.base_dir.join(&line.value);
+            if !path.is_file() {
+                return Err(self.err(line, "file not found"));
+            }
+            for i in targets {
+                plugins[i].networks.file = Some(path.clone());
+            }
+        } else if key == "networks_mask" {
+            let m: u8 = match line.value.parse() {
+                Ok(m) if (1..=128).contains(&m) => m,
+                _ => return Err(self.err(line, "expected a mask length 1-128")),
+            };
+            for i in targets {
+                plugins[i].networks.mask = Some(m);
+            }
+        } else if key == "networks_file_no_lpm" {
+            let b = parse_bool(ctx, line)?;
+            for i in targets {
+                plugins[i].networks.no_lpm = b;
+            }
+        } else if key == "networks_file_filter" {
+            if parse_bool(ctx, line)? {
+                return Err(self.err(
+                    line,
+                    "not supported by pmacct-rs yet, and ignoring it would change the output",
+                ));
+            }
+        } else {
+            if let Err(e) = parse_method(&line.value, as_key) {
+                return Err(self.err(line, e.to_string()));
+            }
+            for i in targets {
+                let n = &mut plugins[i].networks;
+                if as_key {
+                    n.asn = Some(line.value.to_ascii_lowercase());
+                } else {
+                    n.net = Some(line.value.to_ascii_lowercase());
+                }
+            }
         }
         Ok(())
     }

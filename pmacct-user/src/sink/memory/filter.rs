@@ -67,6 +67,8 @@ impl Filter {
                 Primitive::OutIface => f.out_iface = value.parse().map_err(|_| bad())?,
                 Primitive::SrcHost => f.src_ip = ip()?,
                 Primitive::DstHost => f.dst_ip = ip()?,
+                Primitive::SrcNet => f.src_net = ip()?,
+                Primitive::DstNet => f.dst_net = ip()?,
                 Primitive::SrcMask => f.src_mask = value.parse().map_err(|_| bad())?,
                 Primitive::DstMask => f.dst_mask = value.parse().map_err(|_| bad())?,
                 Primitive::SrcPort => f.src_port = value.parse().map_err(|_| bad())?,

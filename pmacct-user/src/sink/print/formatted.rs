@@ -20,6 +20,7 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::PeerSrcIp | Primitive::PeerDstIp => (45, 2),
         Primitive::InIface | Primitive::OutIface => (10, 2),
         Primitive::SrcHost | Primitive::DstHost => (45, 2),
+        Primitive::SrcNet | Primitive::DstNet => (45, 2),
         Primitive::SrcMask | Primitive::DstMask => (3, 7),
         Primitive::SrcPort | Primitive::DstPort => (5, 5),
         Primitive::TcpFlags => (3, 8),

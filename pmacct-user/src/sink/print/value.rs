@@ -149,6 +149,8 @@ pub fn json_is_string(p: Primitive) -> bool {
             | Primitive::PeerDstIp
             | Primitive::SrcHost
             | Primitive::DstHost
+            | Primitive::SrcNet
+            | Primitive::DstNet
             | Primitive::TcpFlags
             | Primitive::Proto
             | Primitive::SamplingDirection
@@ -206,7 +208,11 @@ pub fn write_value_ts(
             Ok(())
         }
         Primitive::PeerDstIp => {
-            write_ip(out, &k.peer_dst_ip);
+            // pmacct keeps a next hop nobody set at address family 0, which `addr_to_str`
+            // prints as an empty string; 0.0.0.0 is our "unset".
+            if !k.peer_dst_ip.is_unspecified() || k.peer_dst_ip.is_ipv6() {
+                write_ip(out, &k.peer_dst_ip);
+            }
             Ok(())
         }
         Primitive::InIface => write!(out, "{}", k.in_iface),
@@ -217,6 +223,14 @@ pub fn write_value_ts(
         }
         Primitive::DstHost => {
             write_ip(out, &k.dst_ip);
+            Ok(())
+        }
+        Primitive::SrcNet => {
+            write_ip(out, &k.src_net);
+            Ok(())
+        }
+        Primitive::DstNet => {
+            write_ip(out, &k.dst_net);
             Ok(())
         }
         Primitive::SrcMask => write!(out, "{}", k.src_mask),

@@ -43,6 +43,8 @@ pub struct FlowFields {
     pub sampling_rate: u32,
     pub tag: u64,
     pub tag2: u64,
+    /// `set_label` result as an id of [`crate::enrich::labels`] (0: no label).
+    pub label: u32,
     /// Source peer ASN (pmacct `peer_src_as`).
     pub peer_src_as: u32,
     /// Destination peer ASN (pmacct `peer_dst_as`).
@@ -119,6 +121,7 @@ impl Default for FlowFields {
             sampling_rate: 0,
             tag: 0,
             tag2: 0,
+            label: 0,
             peer_src_as: 0,
             peer_dst_as: 0,
             local_pref: 0,
@@ -236,6 +239,7 @@ impl std::hash::Hash for FlowFields {
             sampling_rate,
             tag,
             tag2,
+            label,
             peer_src_as,
             peer_dst_as,
             local_pref,
@@ -294,7 +298,7 @@ impl std::hash::Hash for FlowFields {
             31,
         );
         mix(*tag, 37);
-        mix(*tag2, 41);
+        mix(*tag2 ^ u64::from(*label).rotate_left(32), 41);
         mix(u64::from(*post_nat_src_port) | u64::from(*post_nat_dst_port) << 16, 43);
         mix(*timestamp_start, 47);
         mix(*timestamp_end, 53);

@@ -57,6 +57,7 @@ fn render(recs: &[FlowRecord], aggregate: &str, output: PrintFormat) -> String {
         imt_path: None,
         aggregate_filter: None,
         networks: Default::default(),
+        pretag: Default::default(),
     };
     let mut agg = Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("plugin");
     for r in recs {

@@ -35,6 +35,8 @@ pub enum AggregateError {
     Filter { plugin: String, error: filter::FilterError },
     #[error("plugin '{plugin}': {error}")]
     Networks { plugin: String, error: String },
+    #[error("plugin '{plugin}': {error}")]
+    Pretag { plugin: String, error: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }
@@ -103,6 +105,13 @@ impl Aggregator {
     /// The plugins, in configuration order (indices match [`Aggregator::tick`]'s).
     pub fn plugins(&self) -> &[Plugin] {
         &self.plugins
+    }
+
+    /// Re-reads every plugin's maps (pre_tag_map, networks_file) without touching the
+    /// aggregates accounted so far. Plugins whose maps fail to load keep their old ones; the
+    /// errors are returned.
+    pub fn reload_maps(&mut self) -> Vec<AggregateError> {
+        self.plugins.iter_mut().filter_map(|p| p.reload_maps().err()).collect()
     }
 
     /// Flushes every plugin whose refresh deadline passed.

@@ -8,6 +8,7 @@ use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
 use crate::enrich::netmethod::NetResolver;
+use crate::enrich::tagfilter::PretagStage;
 use crate::record::{Counters, FlowFields, FlowRecord};
 
 /// One aggregate table: masked key → accumulated counters.
@@ -79,6 +80,7 @@ pub struct Plugin {
     set: PrimitiveSet,
     filter: Option<Filter>,
     nets: Option<NetResolver>,
+    pretag: Option<PretagStage>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, Table>,
     refresh: i64,
@@ -121,6 +123,8 @@ impl Plugin {
         for w in warnings {
             tracing::warn!(plugin = %cfg.name, "{w}");
         }
+        let pretag = PretagStage::new(&cfg.pretag)
+            .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
         if cfg.refresh_time == 0 {
             return Err(AggregateError::RefreshTime { plugin: cfg.name.clone() });
         }
@@ -131,6 +135,7 @@ impl Plugin {
             set,
             filter,
             nets,
+            pretag,
             bins,
             tables: BTreeMap::new(),
             refresh,
@@ -186,13 +191,20 @@ impl Plugin {
                 b.bin_start(stamp)
             }
         };
-        let key = match &self.nets {
-            None => self.set.mask(&rec.fields),
-            Some(n) => {
-                let mut f = rec.fields;
-                n.apply(&mut f);
-                self.set.mask(&f)
+        let key = if self.nets.is_none() && self.pretag.is_none() {
+            self.set.mask(&rec.fields)
+        } else {
+            let mut f = rec.fields;
+            if let Some(p) = &self.pretag
+                && !p.apply(&mut f)
+            {
+                self.stats.records_filtered += 1;
+                return;
             }
+            if let Some(n) = &self.nets {
+                n.apply(&mut f);
+            }
+            self.set.mask(&f)
         };
         let table = self.tables.entry(start).or_default();
         let mut counters = rec.counters;
@@ -203,6 +215,20 @@ impl Plugin {
         table.entry(key).or_default().merge(&counters);
         self.stats.entries += (table.len() - before) as u64;
         self.stats.records_in += 1;
+    }
+
+    /// Re-reads the plugin's maps (pre_tag_map, networks_file), keeping its tables. On an error
+    /// the old maps stay.
+    pub fn reload_maps(&mut self) -> Result<(), AggregateError> {
+        let cfg = &self.cfg;
+        let pretag = PretagStage::new(&cfg.pretag)
+            .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
+        let (nets, _) = NetResolver::new(&cfg.networks, self.set).map_err(|e| {
+            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+        })?;
+        self.pretag = pretag;
+        self.nets = nets;
+        Ok(())
     }
 
     /// True when the refresh deadline has passed (pmacct flushes when `now > deadline`).

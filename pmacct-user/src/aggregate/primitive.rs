@@ -40,6 +40,7 @@ macro_rules! primitives {
 primitives! {
     Tag => "tag", "TAG", "tag";
     Tag2 => "tag2", "TAG2", "tag2";
+    Label => "label", "LABEL", "label";
     SrcMac => "src_mac", "SRC_MAC", "mac_src";
     DstMac => "dst_mac", "DST_MAC", "mac_dst";
     Vlan => "vlan", "VLAN", "vlan";
@@ -176,6 +177,7 @@ impl PrimitiveSet {
             sampling_rate: if has(Primitive::SamplingRate) { fields.sampling_rate } else { 0 },
             tag: if has(Primitive::Tag) { fields.tag } else { 0 },
             tag2: if has(Primitive::Tag2) { fields.tag2 } else { 0 },
+            label: if has(Primitive::Label) { fields.label } else { 0 },
             peer_src_as: if has(Primitive::PeerSrcAs) { fields.peer_src_as } else { 0 },
             peer_dst_as: if has(Primitive::PeerDstAs) { fields.peer_dst_as } else { 0 },
             local_pref: if has(Primitive::LocalPref) { fields.local_pref } else { 0 },

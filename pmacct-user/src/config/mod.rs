@@ -197,6 +197,23 @@ pub struct PluginConfig {
     /// networks_file / networks_mask / nfacctd_net / nfacctd_as.
     #[serde(default)]
     pub networks: crate::enrich::netmethod::NetworksConfig,
+    /// pre_tag_map and the filters on its results.
+    #[serde(default)]
+    pub pretag: PretagConfig,
+}
+
+/// pmacct's `pre_tag_map`, `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PretagConfig {
+    /// Map file setting tag / tag2 / label.
+    pub map: Option<PathBuf>,
+    /// Tags let into the plugin (`1,5-10,-6`).
+    pub tag_filter: Option<String>,
+    /// Same for tag2.
+    pub tag2_filter: Option<String>,
+    /// Labels let into the plugin (`a,-b,null`).
+    pub label_filter: Option<String>,
 }
 
 /// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
@@ -239,6 +256,7 @@ impl PluginConfig {
             imt_path: None,
             aggregate_filter: None,
             networks: Default::default(),
+            pretag: Default::default(),
         }
     }
 }

@@ -1,5 +1,9 @@
 //! Enrichment applied to records before aggregation: networks_file / networks_mask network and
-//! AS resolution ([`networks`], [`netmethod`]).
+//! AS resolution ([`networks`], [`netmethod`]), `pre_tag_map` ([`pretag`]) with its filters
+//! ([`tagfilter`]) and label interning ([`labels`]).
 
+pub mod labels;
 pub mod netmethod;
 pub mod networks;
+pub mod pretag;
+pub mod tagfilter;

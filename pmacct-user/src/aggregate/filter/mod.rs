@@ -61,3 +61,8 @@ impl Filter {
         &self.expr
     }
 }
+
+/// Parses a MAC address as filters write it (`aa:bb:cc:dd:ee:ff`).
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    value::mac(s)
+}

@@ -15,8 +15,11 @@
 //! - `networks_file` (relative to the config's directory), `networks_mask`,
 //!   `networks_file_no_lpm`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`, `nfacctd_as`/...:
 //!   per plugin or global ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
+//!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
+//!   `maps_refresh` (maps are re-read on SIGHUP).
 //! - Errors (ignoring them would change the numbers): `networks_file_filter: true`, `pcap_filter`,
-//!   `pre_tag_filter`, `pre_tag2_filter`, a CSV separator other than `,`.
+//!   a CSV separator other than `,`.
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
@@ -31,7 +34,7 @@ use crate::config::{
 };
 
 /// Keys that would change results if ignored.
-const FATAL_UNSUPPORTED: &[&str] = &["pcap_filter", "pre_tag_filter", "pre_tag2_filter"];
+const FATAL_UNSUPPORTED: &[&str] = &["pcap_filter"];
 
 /// Keys accepted without effect, with the reason.
 const NO_EFFECT: &[(&str, &str)] = &[
@@ -237,6 +240,16 @@ impl State<'_> {
                 }
             }
             "aggregate_filter" => self.aggregate_filter(line)?,
+            "pre_tag_map" | "pre_tag_filter" | "pre_tag2_filter" | "pre_tag_label_filter" => {
+                self.pretag_key(line)?
+            }
+            "maps_refresh" => {
+                parse_bool(ctx, line)?;
+                self.warnings.push(format!(
+                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map and networks_file on SIGHUP (pmacct: SIGUSR2)",
+                    line.number
+                ));
+            }
             "networks_file" | "networks_mask" | "networks_file_no_lpm" | "networks_file_filter"
             | "nfacctd_net" | "sfacctd_net" | "pmacctd_net" | "uacctd_net" | "nfacctd_as"
             | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
@@ -351,6 +364,44 @@ impl State<'_> {
         }
         for i in self.targets(line, None) {
             self.config.plugins[i].aggregate_filter = Some(line.value.clone());
+        }
+        Ok(())
+    }
+
+    /// pre_tag_map (global or per plugin) and the per-plugin filters on its results.
+    fn pretag_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        let key = line.key.as_str();
+        if key == "pre_tag_map" {
+            let path = self.ctx.base_dir.join(&line.value);
+            if let Err(e) = crate::enrich::pretag::PreTagMap::load(&path) {
+                return Err(self.err(line, e.to_string()));
+            }
+            for i in self.targets(line, None) {
+                self.config.plugins[i].pretag.map = Some(path.clone());
+            }
+            return Ok(());
+        }
+        if line.plugin.is_none() {
+            // pmacct: "TAG filter cannot be global. Not loaded."
+            self.warnings.push(format!(
+                "line {}: `{key}` cannot be global (pmacct does not load it either); ignored",
+                line.number
+            ));
+            return Ok(());
+        }
+        if key != "pre_tag_label_filter"
+            && let Err(e) = crate::enrich::tagfilter::TagFilter::parse(&line.value)
+        {
+            return Err(self.err(line, e.to_string()));
+        }
+        for i in self.targets(line, None) {
+            let p = &mut self.config.plugins[i].pretag;
+            let v = Some(line.value.clone());
+            match key {
+                "pre_tag_filter" => p.tag_filter = v,
+                "pre_tag2_filter" => p.tag2_filter = v,
+                _ => p.label_filter = v,
+            }
         }
         Ok(())
     }

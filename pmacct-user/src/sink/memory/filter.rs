@@ -51,6 +51,7 @@ impl Filter {
             match p {
                 Primitive::Tag => f.tag = value.parse().map_err(|_| bad())?,
                 Primitive::Tag2 => f.tag2 = value.parse().map_err(|_| bad())?,
+                Primitive::Label => f.label = crate::enrich::labels::intern(value),
                 Primitive::SrcMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::DstMac => f.dst_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::Vlan => f.vlan = value.parse().map_err(|_| bad())?,

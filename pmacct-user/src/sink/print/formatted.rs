@@ -12,6 +12,7 @@ use crate::record::{Counters, FlowFields};
 pub const fn column(p: Primitive) -> (usize, usize) {
     match p {
         Primitive::Tag | Primitive::Tag2 => (10, 2),
+        Primitive::Label => (0, 0),
         Primitive::SrcMac | Primitive::DstMac => (17, 2),
         Primitive::Vlan => (5, 2),
         Primitive::Cos => (2, 2),
@@ -69,7 +70,8 @@ fn pad(out: &mut String, used: usize, width: usize, spaces: usize) {
 /// The header line, newline included.
 pub fn header(set: PrimitiveSet) -> String {
     let mut out = String::new();
-    for p in set.iter() {
+    // pmacct 1.7's formatted output has no LABEL column.
+    for p in set.iter().filter(|p| *p != Primitive::Label) {
         out.push_str(p.header());
         pad(&mut out, p.header().len(), header_width(p), 0);
     }
@@ -79,7 +81,7 @@ pub fn header(set: PrimitiveSet) -> String {
 
 /// Appends one row, newline included.
 pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters) {
-    for p in set.iter() {
+    for p in set.iter().filter(|p| *p != Primitive::Label) {
         let (w, s) = column(p);
         let before = out.len();
         write_value(out, p, k, c);

@@ -147,6 +147,7 @@ pub fn json_is_string(p: Primitive) -> bool {
             | Primitive::Etype
             | Primitive::PeerSrcIp
             | Primitive::PeerDstIp
+            | Primitive::Label
             | Primitive::SrcHost
             | Primitive::DstHost
             | Primitive::SrcNet
@@ -190,6 +191,10 @@ pub fn write_value_ts(
     let _ = match p {
         Primitive::Tag => write!(out, "{}", k.tag),
         Primitive::Tag2 => write!(out, "{}", k.tag2),
+        Primitive::Label => {
+            out.push_str(&crate::enrich::labels::name(k.label));
+            Ok(())
+        }
         Primitive::SrcMac => {
             write_mac(out, &k.src_mac);
             Ok(())

@@ -58,6 +58,7 @@ fn render(recs: &[FlowRecord], aggregate: &str, output: PrintFormat) -> String {
         aggregate_filter: None,
         networks: Default::default(),
         pretag: Default::default(),
+        print: Default::default(),
     };
     let mut agg = Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("plugin");
     for r in recs {

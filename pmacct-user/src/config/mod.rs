@@ -200,6 +200,25 @@ pub struct PluginConfig {
     /// pre_tag_map and the filters on its results.
     #[serde(default)]
     pub pretag: PretagConfig,
+    /// print: output details (separator, append, timestamp formats).
+    #[serde(default)]
+    pub print: PrintKeys,
+}
+
+/// print plugin output details (pmacct keys in the comments).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrintKeys {
+    /// `print_output_separator` for CSV (one character; `\t` tab, `\s` space); default `,`.
+    pub separator: Option<String>,
+    /// `print_output_file_append`.
+    pub append: bool,
+    /// `timestamps_utc`.
+    pub timestamps_utc: bool,
+    /// `timestamps_since_epoch`.
+    pub timestamps_since_epoch: bool,
+    /// `timestamps_secs`.
+    pub timestamps_secs: bool,
 }
 
 /// pmacct's `pre_tag_map`, `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter`.
@@ -257,6 +276,7 @@ impl PluginConfig {
             aggregate_filter: None,
             networks: Default::default(),
             pretag: Default::default(),
+            print: Default::default(),
         }
     }
 }

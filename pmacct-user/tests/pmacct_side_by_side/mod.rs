@@ -111,6 +111,19 @@ pub fn compare(
     plugins: &[PluginSpec],
     min_rows: usize,
 ) -> Vec<String> {
+    compare_prepared(daemon, capture, global, plugins, min_rows, |_| {})
+}
+
+/// [`compare`], with `prepare` called on each output directory before its daemon runs (e.g. to
+/// leave a file for `print_output_file_append`).
+pub fn compare_prepared(
+    daemon: &str,
+    capture: &str,
+    global: &str,
+    plugins: &[PluginSpec],
+    min_rows: usize,
+    prepare: impl Fn(&Path),
+) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tmp");
     let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
@@ -120,6 +133,8 @@ pub fn compare(
     let our_conf = dir.path().join("ours.conf");
     std::fs::write(&pm_conf, conf(&cap, global, plugins, &pm)).expect("conf");
     std::fs::write(&our_conf, conf(&cap, global, plugins, &ours)).expect("conf");
+    prepare(&pm);
+    prepare(&ours);
     run_pmacct(daemon, &pm_conf, plugins.len());
     run_ours(daemon, &our_conf);
     let mut failures = Vec::new();

@@ -9,7 +9,9 @@
 //!   (`none` disables), `shutdown_timeout`, `log_level`.
 //! - Accepted without effect, with a note: `daemonize`, `plugin_pipe_size`, `plugin_buffer_size`,
 //!   `snaplen`, `promisc`, `imt_buckets`, `imt_mem_pools_number`, `imt_mem_pools_size`,
-//!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`, `print_output_separator: ,`.
+//!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`.
+//! - print: `print_output_separator`, `print_output_file_append`, `timestamps_utc`,
+//!   `timestamps_since_epoch`, `timestamps_secs`.
 //! - `aggregate_filter[name]` (a pcap-filter expression, checked at load; the global form is
 //!   ignored with a warning, as pmacct ignores it).
 //! - `networks_file` (relative to the config's directory), `networks_mask`,
@@ -19,7 +21,7 @@
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
 //! - Errors (ignoring them would change the numbers): `networks_file_filter: true`, `pcap_filter`,
-//!   a CSV separator other than `,`.
+//!   a CSV separator of more than one character.
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
@@ -264,8 +266,25 @@ impl State<'_> {
                 }
             }
             "print_output_separator" => {
-                if line.value != "," {
-                    return Err(self.err(line, "only `,` is supported as CSV separator"));
+                let v = line.value.as_str();
+                if v.chars().count() != 1 && v != "\\t" && v != "\\s" {
+                    return Err(self.err(line, "expected one character, `\\t` or `\\s`"));
+                }
+                for i in self.targets(line, Some(PluginKind::Print)) {
+                    self.config.plugins[i].print.separator = Some(v.to_string());
+                }
+            }
+            "print_output_file_append" | "timestamps_utc" | "timestamps_since_epoch"
+            | "timestamps_secs" => {
+                let b = parse_bool(ctx, line)?;
+                for i in self.targets(line, Some(PluginKind::Print)) {
+                    let p = &mut self.config.plugins[i].print;
+                    match key {
+                        "print_output_file_append" => p.append = b,
+                        "timestamps_utc" => p.timestamps_utc = b,
+                        "timestamps_since_epoch" => p.timestamps_since_epoch = b,
+                        _ => p.timestamps_secs = b,
+                    }
                 }
             }
             "imt_path" => {

@@ -146,14 +146,13 @@ fn interfaces_map_relative_to_base_dir() {
 fn unimplemented_keys_in_one_warning_and_notes() {
     let (_, warnings) = parse(
         "plugins: print\npcap_interface: lo\ndaemonize: true\nplugin_pipe_size: 1024000\n\
-         sampling_map: /x\ntimestamps_since_epoch: true\n",
+         sampling_map: /x\nsql_table: acct\n",
     )
     .unwrap();
     let ignored: Vec<_> = warnings.iter().filter(|w| w.contains("not implemented")).collect();
     assert_eq!(ignored.len(), 1, "{warnings:?}");
     assert!(
-        ignored[0].contains("sampling_map (line 5)")
-            && ignored[0].contains("timestamps_since_epoch (line 6)")
+        ignored[0].contains("sampling_map (line 5)") && ignored[0].contains("sql_table (line 6)")
     );
     assert!(warnings.iter().any(|w| w.contains("line 3: `daemonize")));
     assert!(warnings.iter().any(|w| w.contains("line 4: `plugin_pipe_size")));

@@ -1,7 +1,7 @@
 //! `print_output: csv` (pmacct's `P_write_stats_header_csv` and the CSV branch of
 //! `P_cache_purge`): primitives in print order, then `PACKETS`, `BYTES`; no time stamps in 1.7.
 
-use super::value::write_value;
+use super::value::{TimestampFormat, write_value_ts};
 use crate::aggregate::PrimitiveSet;
 use crate::record::{Counters, FlowFields};
 
@@ -19,9 +19,16 @@ pub fn header(set: PrimitiveSet, sep: &str) -> String {
 }
 
 /// Appends one row, newline included.
-pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, sep: &str) {
+pub fn row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    sep: &str,
+    ts: TimestampFormat,
+) {
     for p in set.iter() {
-        write_value(out, p, k, c);
+        write_value_ts(out, p, k, c, ts);
         out.push_str(sep);
     }
     out.push_str(&c.packets.to_string());

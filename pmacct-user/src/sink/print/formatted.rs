@@ -2,7 +2,7 @@
 //! branch of `P_cache_purge`): fixed-width left-aligned columns, then `PACKETS` (20 wide + 2)
 //! and `BYTES`; no time stamps in 1.7.
 
-use super::value::write_value;
+use super::value::{TimestampFormat, write_value_ts};
 use crate::aggregate::{Primitive, PrimitiveSet};
 use crate::record::{Counters, FlowFields};
 
@@ -80,11 +80,11 @@ pub fn header(set: PrimitiveSet) -> String {
 }
 
 /// Appends one row, newline included.
-pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters) {
+pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
     for p in set.iter().filter(|p| *p != Primitive::Label) {
         let (w, s) = column(p);
         let before = out.len();
-        write_value(out, p, k, c);
+        write_value_ts(out, p, k, c, ts);
         let used = out.len() - before;
         pad(out, used, w, s);
     }

@@ -56,6 +56,29 @@ impl Default for PrintOptions {
     }
 }
 
+impl PrintOptions {
+    /// The options a plugin's config asks for.
+    pub fn from_config(cfg: &PluginConfig) -> PrintOptions {
+        let k = &cfg.print;
+        let separator = match k.separator.as_deref() {
+            None => ",".to_string(),
+            Some("\\t") => "\t".to_string(),
+            Some("\\s") => " ".to_string(),
+            Some(s) => s.to_string(),
+        };
+        PrintOptions {
+            timestamps: TimestampFormat {
+                utc: k.timestamps_utc,
+                since_epoch: k.timestamps_since_epoch,
+                secs: k.timestamps_secs,
+            },
+            append: k.append,
+            separator,
+            ..PrintOptions::default()
+        }
+    }
+}
+
 /// Renders pmacct's `print_output_file` template: strftime conversions `%Y %m %d %H %M %S %j
 /// %s %%` against `t` (local time unless `utc`); other text is kept as is.
 pub fn render_path(template: &str, t: i64, utc: bool) -> String {
@@ -142,8 +165,17 @@ impl PrintSink {
             let stamps = batch.history.then_some((bin.start, batch.flushed_at));
             for (k, c) in &bin.entries {
                 match self.format {
-                    PrintFormat::Csv => csv::row(out, batch.primitives, k, c, &self.opts.separator),
-                    PrintFormat::Formatted => formatted::row(out, batch.primitives, k, c),
+                    PrintFormat::Csv => csv::row(
+                        out,
+                        batch.primitives,
+                        k,
+                        c,
+                        &self.opts.separator,
+                        self.opts.timestamps,
+                    ),
+                    PrintFormat::Formatted => {
+                        formatted::row(out, batch.primitives, k, c, self.opts.timestamps)
+                    }
                     PrintFormat::Json => {
                         json::row(out, batch.primitives, k, c, stamps, self.opts.timestamps)
                     }

@@ -99,6 +99,9 @@ pub struct TimestampFormat {
     pub utc: bool,
     /// Print seconds since the epoch (pmacct default: false).
     pub since_epoch: bool,
+    /// `timestamps_secs`: the `timestamp_*` primitives truncated to the second (still printed
+    /// with `.000000`, as pmacct 1.7.7 does).
+    pub secs: bool,
 }
 
 impl TimestampFormat {
@@ -130,7 +133,8 @@ impl TimestampFormat {
     /// epoch. `us` is Unix microseconds.
     pub fn format_us(self, us: u64) -> String {
         let secs = (us / 1_000_000) as i64;
-        let frac = us % 1_000_000;
+        // pmacct's timestamps_secs zeroes the microseconds but keeps printing them.
+        let frac = if self.secs { 0 } else { us % 1_000_000 };
         if self.since_epoch {
             return format!("{secs}.{frac:06}");
         }
@@ -321,10 +325,10 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let utc = TimestampFormat { utc: true, since_epoch: false };
+        let utc = TimestampFormat { utc: true, since_epoch: false, secs: false };
         assert_eq!(utc.format(1_767_225_300), "2025-12-31 23:55:00");
         assert_eq!(utc.format(0), "0000-00-00 00:00:00");
-        let epoch = TimestampFormat { utc: false, since_epoch: true };
+        let epoch = TimestampFormat { utc: false, since_epoch: true, secs: false };
         assert_eq!(epoch.format(1_767_225_300), "1767225300");
         assert_eq!(utc.format_us(1_767_225_300_000_042), "2025-12-31 23:55:00.000042");
         assert_eq!(utc.format_us(0), "0000-00-00 00:00:00.000000");
@@ -342,7 +346,7 @@ mod tests {
             ..Default::default()
         };
         let c = Counters::default();
-        let ts = TimestampFormat { utc: true, since_epoch: false };
+        let ts = TimestampFormat { utc: true, since_epoch: false, secs: false };
         let mut s = String::new();
         for p in [
             Primitive::SamplingDirection,

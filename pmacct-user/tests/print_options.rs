@@ -5,7 +5,7 @@
 
 mod pmacct_side_by_side;
 
-use pmacct_side_by_side::{PluginSpec, available, compare_prepared};
+use pmacct_side_by_side::{PluginSpec, available, compare_prepared, run_ours, run_pmacct, shared};
 
 const AGG: &str = "src_host, dst_host, proto, timestamp_start, timestamp_end";
 
@@ -39,6 +39,14 @@ fn plugins() -> Vec<PluginSpec> {
             ],
         ),
         PluginSpec::new(
+            "markers_csv",
+            &[("aggregate", "src_host, proto"), ("print_markers", "true")],
+        ),
+        PluginSpec::new(
+            "markers_json",
+            &[("aggregate", "dst_host"), ("print_output", "json"), ("print_markers", "true")],
+        ),
+        PluginSpec::new(
             "appended",
             &[("aggregate", "src_host, proto"), ("print_output_file_append", "true")],
         ),
@@ -58,4 +66,41 @@ fn print_options_match_nfacctd() {
         }));
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `print_latest_file` points at the file written, for pmacct and for us.
+#[test]
+fn latest_file_matches_nfacctd() {
+    if !available("nfacctd") {
+        eprintln!("nfacctd or shared data absent: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut targets = Vec::new();
+    for who in ["pmacct", "ours"] {
+        let d = dir.path().join(who);
+        std::fs::create_dir_all(&d).expect("dir");
+        let conf = d.join("c.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "daemonize: false\npcap_savefile: {}\npcap_savefile_wait: false\nplugins: print[p]\n\
+                 aggregate: src_host\nprint_output: csv\nprint_refresh_time: 86400\n\
+                 print_output_file: {}/out-%Y%m%d.csv\nprint_latest_file: {}/latest\n",
+                shared("exports/softflowd_v9.pcap").display(),
+                d.display(),
+                d.display()
+            ),
+        )
+        .expect("conf");
+        if who == "pmacct" {
+            run_pmacct("nfacctd", &conf, 1);
+        } else {
+            run_ours("nfacctd", &conf);
+        }
+        let link = std::fs::read_link(d.join("latest")).expect("latest is a symlink");
+        assert!(link.exists(), "{who}: {} dangling", link.display());
+        targets.push(link.strip_prefix(&d).expect("inside its dir").to_path_buf());
+    }
+    assert_eq!(targets[0], targets[1]);
 }

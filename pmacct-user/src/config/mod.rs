@@ -219,6 +219,10 @@ pub struct PrintKeys {
     pub timestamps_since_epoch: bool,
     /// `timestamps_secs`.
     pub timestamps_secs: bool,
+    /// `print_markers`.
+    pub markers: bool,
+    /// `print_latest_file`.
+    pub latest_file: Option<PathBuf>,
 }
 
 /// pmacct's `pre_tag_map`, `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter`.

@@ -58,11 +58,32 @@ pub fn conf(capture: &Path, global: &str, plugins: &[PluginSpec], out: &Path) ->
     s
 }
 
-/// Rows of a plugin's output file (empty when pmacct wrote none).
+/// Rows of a plugin's output file (empty when pmacct wrote none). The writer's process id in
+/// `print_markers` lines is replaced by `PID`.
 pub fn rows(path: &Path) -> BTreeSet<String> {
     std::fs::read_to_string(path)
-        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
+        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).map(normalize_pid).collect())
         .unwrap_or_default()
+}
+
+fn normalize_pid(line: &str) -> String {
+    for (open, close) in [("--START (", ")--"), ("--END (", ")--")] {
+        if let Some(rest) = line.strip_prefix(open)
+            && rest.strip_suffix(close).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return format!("{open}PID{close}");
+        }
+    }
+    if let Some(at) = line.find("\"writer_id\": \"") {
+        let start = at + "\"writer_id\": \"".len();
+        if let Some(end) = line[start..].find('"') {
+            let id = &line[start..start + end];
+            if let Some((name, _)) = id.rsplit_once('/') {
+                return format!("{}{name}/PID{}", &line[..start], &line[start + end..]);
+            }
+        }
+    }
+    line.to_string()
 }
 
 /// Runs pmacct's `daemon -f conf`. Its plugins are child processes that can still be writing

@@ -10,8 +10,8 @@
 //! - Accepted without effect, with a note: `daemonize`, `plugin_pipe_size`, `plugin_buffer_size`,
 //!   `snaplen`, `promisc`, `imt_buckets`, `imt_mem_pools_number`, `imt_mem_pools_size`,
 //!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`.
-//! - print: `print_output_separator`, `print_output_file_append`, `timestamps_utc`,
-//!   `timestamps_since_epoch`, `timestamps_secs`.
+//! - print: `print_output_separator`, `print_output_file_append`, `print_markers`,
+//!   `print_latest_file`, `timestamps_utc`, `timestamps_since_epoch`, `timestamps_secs`.
 //! - `aggregate_filter[name]` (a pcap-filter expression, checked at load; the global form is
 //!   ignored with a warning, as pmacct ignores it).
 //! - `networks_file` (relative to the config's directory), `networks_mask`,
@@ -274,8 +274,16 @@ impl State<'_> {
                     self.config.plugins[i].print.separator = Some(v.to_string());
                 }
             }
+            "print_latest_file" => {
+                if line.value.contains(['%', '$']) {
+                    return Err(self.err(line, "time-based or dynamic names are not allowed here (pmacct refuses them too)"));
+                }
+                for i in self.targets(line, Some(PluginKind::Print)) {
+                    self.config.plugins[i].print.latest_file = Some(PathBuf::from(&line.value));
+                }
+            }
             "print_output_file_append" | "timestamps_utc" | "timestamps_since_epoch"
-            | "timestamps_secs" => {
+            | "timestamps_secs" | "print_markers" => {
                 let b = parse_bool(ctx, line)?;
                 for i in self.targets(line, Some(PluginKind::Print)) {
                     let p = &mut self.config.plugins[i].print;
@@ -283,6 +291,7 @@ impl State<'_> {
                         "print_output_file_append" => p.append = b,
                         "timestamps_utc" => p.timestamps_utc = b,
                         "timestamps_since_epoch" => p.timestamps_since_epoch = b,
+                        "print_markers" => p.markers = b,
                         _ => p.timestamps_secs = b,
                     }
                 }

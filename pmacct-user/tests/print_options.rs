@@ -1,5 +1,6 @@
 //! print options side by side with nfacctd 1.7.7: `print_output_separator`,
-//! `print_output_file_append`, `timestamps_since_epoch`, `timestamps_utc`, `timestamps_secs`,
+//! `print_output_file_append`, `print_markers`, `print_latest_file`, `event_csv`,
+//! `event_formatted`, `timestamps_since_epoch`, `timestamps_utc`, `timestamps_secs`,
 //! in CSV and JSON, on flow timestamps (`timestamp_start`, `timestamp_end`: from the export,
 //! not from the arrival time).
 
@@ -45,6 +46,11 @@ fn plugins() -> Vec<PluginSpec> {
         PluginSpec::new(
             "markers_json",
             &[("aggregate", "dst_host"), ("print_output", "json"), ("print_markers", "true")],
+        ),
+        PluginSpec::new("event_csv", &[("aggregate", AGG), ("print_output", "event_csv")]),
+        PluginSpec::new(
+            "event_formatted",
+            &[("aggregate", "src_host, dst_host, proto"), ("print_output", "event_formatted")],
         ),
         PluginSpec::new(
             "appended",

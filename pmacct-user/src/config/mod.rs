@@ -223,6 +223,8 @@ pub struct PrintKeys {
     pub markers: bool,
     /// `print_latest_file`.
     pub latest_file: Option<PathBuf>,
+    /// `print_output: event_csv` / `event_formatted`: rows without counters.
+    pub event: bool,
 }
 
 /// pmacct's `pre_tag_map`, `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter`.

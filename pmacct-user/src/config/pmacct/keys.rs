@@ -225,20 +225,23 @@ impl State<'_> {
                 }
             }
             "print_output" => {
-                let format = match line.value.to_ascii_lowercase().as_str() {
-                    "formatted" => PrintFormat::Formatted,
-                    "csv" => PrintFormat::Csv,
+                let value = line.value.to_ascii_lowercase();
+                let event = value.starts_with("event_");
+                let format = match value.as_str() {
+                    "formatted" | "event_formatted" => PrintFormat::Formatted,
+                    "csv" | "event_csv" => PrintFormat::Csv,
                     "json" => PrintFormat::Json,
-                    f @ ("event_formatted" | "event_csv" | "avro" | "avro_json" | "custom") => {
-                        return Err(self.err(line, format!("print_output `{f}` is not supported yet (supported: formatted, csv, json)")));
+                    f @ ("avro" | "avro_json" | "custom") => {
+                        return Err(self.err(line, format!("print_output `{f}` is not supported yet (supported: formatted, csv, json, event_formatted, event_csv)")));
                     }
                     _ => {
                         return Err(self
-                            .err(line, "unknown print_output (supported: formatted, csv, json)"));
+                            .err(line, "unknown print_output (supported: formatted, csv, json, event_formatted, event_csv)"));
                     }
                 };
                 for i in self.targets(line, Some(PluginKind::Print)) {
                     self.config.plugins[i].output = format;
+                    self.config.plugins[i].print.event = event;
                 }
             }
             "aggregate_filter" => self.aggregate_filter(line)?,

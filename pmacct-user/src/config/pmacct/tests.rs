@@ -172,7 +172,7 @@ fn errors_name_key_value_and_line() {
     assert!(e.contains("unknown plugin type `bogus`"), "{e}");
     let e = err("plugins: print\nprint_output: xml\n");
     assert!(e.contains(":2: print_output: \"xml\"") && e.contains("unknown"), "{e}");
-    let e = err("plugins: print\nprint_output: event_csv\n");
+    let e = err("plugins: print\nprint_output: avro\n");
     assert!(e.contains("not supported yet"), "{e}");
     let e = err("plugins: print\nno colon here\n");
     assert!(e.contains(":2:") && e.contains("expected `key: value`"), "{e}");

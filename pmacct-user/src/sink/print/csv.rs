@@ -36,3 +36,28 @@ pub fn row(
     out.push_str(&c.bytes.to_string());
     out.push('\n');
 }
+
+/// `print_output: event_csv` header: the primitives only, joined by the separator.
+pub fn event_header(set: PrimitiveSet, sep: &str) -> String {
+    let mut out = set.iter().map(|p| p.header()).collect::<Vec<_>>().join(sep);
+    out.push('\n');
+    out
+}
+
+/// `event_csv` row: the primitives only, no counters.
+pub fn event_row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    sep: &str,
+    ts: TimestampFormat,
+) {
+    for (i, p) in set.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        write_value_ts(out, p, k, c, ts);
+    }
+    out.push('\n');
+}

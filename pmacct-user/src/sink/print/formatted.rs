@@ -95,3 +95,30 @@ pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, ts
     out.push_str(&c.bytes.to_string());
     out.push('\n');
 }
+
+/// `print_output: event_formatted` header: the padded primitive columns, no counters.
+pub fn event_header(set: PrimitiveSet) -> String {
+    let mut out = header(set);
+    let cut = out.len() - "PACKETS               BYTES\n".len();
+    out.truncate(cut);
+    out.push('\n');
+    out
+}
+
+/// `event_formatted` row: the padded primitive columns, no counters.
+pub fn event_row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    ts: TimestampFormat,
+) {
+    for p in set.iter().filter(|p| *p != Primitive::Label) {
+        let (w, s) = column(p);
+        let before = out.len();
+        write_value_ts(out, p, k, c, ts);
+        let used = out.len() - before;
+        pad(out, used, w, s);
+    }
+    out.push('\n');
+}

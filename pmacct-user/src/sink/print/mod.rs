@@ -48,6 +48,8 @@ pub struct PrintOptions {
     pub markers: bool,
     /// `print_latest_file`: symlink pointing at the newest output file.
     pub latest_file: Option<PathBuf>,
+    /// `event_csv` / `event_formatted`: no counter columns.
+    pub event: bool,
 }
 
 impl Default for PrintOptions {
@@ -59,6 +61,7 @@ impl Default for PrintOptions {
             separator: ",".into(),
             markers: false,
             latest_file: None,
+            event: false,
         }
     }
 }
@@ -83,6 +86,7 @@ impl PrintOptions {
             separator,
             markers: k.markers,
             latest_file: k.latest_file.clone(),
+            event: k.event,
             ..PrintOptions::default()
         }
     }
@@ -159,6 +163,12 @@ impl PrintSink {
 
     fn header(&self, batch: &FlushBatch) -> Option<String> {
         match self.format {
+            PrintFormat::Csv if self.opts.event => {
+                Some(csv::event_header(batch.primitives, &self.opts.separator))
+            }
+            PrintFormat::Formatted if self.opts.event => {
+                Some(formatted::event_header(batch.primitives))
+            }
             PrintFormat::Csv => Some(csv::header(batch.primitives, &self.opts.separator)),
             PrintFormat::Formatted => Some(formatted::header(batch.primitives)),
             PrintFormat::Json => None,
@@ -206,7 +216,14 @@ impl PrintSink {
         for bin in batch.bins.iter().filter(|b| take(b.start)) {
             let stamps = batch.history.then_some((bin.start, batch.flushed_at));
             for (k, c) in &bin.entries {
+                let ts = self.opts.timestamps;
                 match self.format {
+                    PrintFormat::Csv if self.opts.event => {
+                        csv::event_row(out, batch.primitives, k, c, &self.opts.separator, ts)
+                    }
+                    PrintFormat::Formatted if self.opts.event => {
+                        formatted::event_row(out, batch.primitives, k, c, ts)
+                    }
                     PrintFormat::Csv => csv::row(
                         out,
                         batch.primitives,

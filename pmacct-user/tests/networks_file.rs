@@ -55,6 +55,15 @@ fn file_methods() -> Vec<PluginSpec> {
             ],
         ),
         PluginSpec::new(
+            "filtered",
+            &[
+                ("aggregate", "src_host, dst_host, src_net, dst_mask"),
+                ("nfacctd_net", "file"),
+                ("networks_file_filter", "true"),
+                V4,
+            ],
+        ),
+        PluginSpec::new(
             "hostnet",
             &[("aggregate", "src_host, src_net, dst_host, dst_net"), ("nfacctd_net", "file"), V4],
         ),

@@ -44,6 +44,8 @@ pub struct NetworksConfig {
     pub asn: Option<String>,
     /// `networks_file_no_lpm`.
     pub no_lpm: bool,
+    /// `networks_file_filter`: addresses outside every listed network are zeroed.
+    pub filter: bool,
 }
 
 /// A value of `nfacctd_net` / `nfacctd_as` we cannot use.
@@ -92,7 +94,16 @@ pub struct NetResolver {
     asm: u32,
     mask: u8,
     no_lpm: bool,
+    filter: bool,
     set: PrimitiveSet,
+}
+
+/// The zero address of `ip`'s family (pmacct zeroes the address, keeps the family).
+fn unspecified(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+    }
 }
 
 fn masked(ip: IpAddr, len: u8) -> IpAddr {
@@ -159,8 +170,15 @@ impl NetResolver {
         if default && !any(&[Primitive::SrcNet, Primitive::DstNet]) {
             return Ok((None, warnings));
         }
-        let r =
-            NetResolver { table, net, asm, mask: cfg.mask.unwrap_or(0), no_lpm: cfg.no_lpm, set };
+        let r = NetResolver {
+            table,
+            net,
+            asm,
+            mask: cfg.mask.unwrap_or(0),
+            no_lpm: cfg.no_lpm,
+            filter: cfg.filter,
+            set,
+        };
         Ok((Some(r), warnings))
     }
 
@@ -195,6 +213,9 @@ impl NetResolver {
             return;
         };
         let src = t.lookup(f.src_ip).copied();
+        if self.filter && src.is_none() && has(Primitive::SrcHost) {
+            f.src_ip = unspecified(f.src_ip);
+        }
         if self.net & NEW != 0 {
             f.src_mask = self.pick_mask(f.src_mask, src.as_ref());
         }
@@ -209,6 +230,9 @@ impl NetResolver {
         }
         f.src_net = masked(f.src_ip, f.src_mask);
         let dst = t.lookup(f.dst_ip).copied();
+        if self.filter && dst.is_none() && has(Primitive::DstHost) {
+            f.dst_ip = unspecified(f.dst_ip);
+        }
         if self.net & NEW != 0 {
             f.dst_mask = self.pick_mask(f.dst_mask, dst.as_ref());
         }
@@ -234,7 +258,7 @@ impl NetResolver {
     /// `search_*_nmask`: the file's mask, or under `longest` the longer one.
     fn pick_mask(&self, current: u8, e: Option<&NetEntry>) -> u8 {
         let m = e.map_or(0, |e| e.len);
-        if self.net & FALLBACK == 0 {
+        if self.net & FALLBACK == 0 || (self.filter && e.is_none()) {
             m
         } else if self.no_lpm {
             if m != 0 { m } else { current }

@@ -15,12 +15,13 @@
 //! - `aggregate_filter[name]` (a pcap-filter expression, checked at load; the global form is
 //!   ignored with a warning, as pmacct ignores it).
 //! - `networks_file` (relative to the config's directory), `networks_mask`,
-//!   `networks_file_no_lpm`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`, `nfacctd_as`/...:
-//!   per plugin or global ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//!   `networks_file_no_lpm`, `networks_file_filter`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`,
+//!   `nfacctd_as`/... (global only, as in pmacct): per plugin or global
+//!   ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
 //! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
-//! - Errors (ignoring them would change the numbers): `networks_file_filter: true`, `pcap_filter`,
+//! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   a CSV separator of more than one character.
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
@@ -478,11 +479,9 @@ impl State<'_> {
                 plugins[i].networks.no_lpm = b;
             }
         } else if key == "networks_file_filter" {
-            if parse_bool(ctx, line)? {
-                return Err(self.err(
-                    line,
-                    "not supported by pmacct-rs yet, and ignoring it would change the output",
-                ));
+            let b = parse_bool(ctx, line)?;
+            for i in targets {
+                plugins[i].networks.filter = b;
             }
         } else {
             if let Err(e) = parse_method(&line.value, as_key) {

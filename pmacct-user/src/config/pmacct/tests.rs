@@ -261,6 +261,6 @@ fn networks_keys_per_plugin_and_global() {
     assert!(e.contains(":2: nfacctd_net") && e.contains("BGP"), "{e}");
     let e = err("plugins: print\nnetworks_file: /nonexistent/nets\n");
     assert!(e.contains(":2: networks_file") && e.contains("not found"), "{e}");
-    let e = err("plugins: print\nnetworks_file_filter: true\n");
+    let e = err("plugins: print\nnetworks_file_filter: maybe\n");
     assert!(e.contains(":2: networks_file_filter"), "{e}");
 }

@@ -73,7 +73,7 @@ impl Aggregator {
             }
             plugins.push(Plugin::new(cfg, now, utc)?);
         }
-        let union = plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.primitives()));
+        let union = plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.needs()));
         Ok(Aggregator { plugins, union })
     }
 
@@ -97,7 +97,8 @@ impl Aggregator {
         }
     }
 
-    /// Every primitive any plugin needs (the XDP key mask is built from it).
+    /// Every primitive any plugin needs, its aggregate plus what its networks, filters and
+    /// pre_tag_map read (the XDP key mask is built from it).
     pub fn union_set(&self) -> PrimitiveSet {
         self.union
     }

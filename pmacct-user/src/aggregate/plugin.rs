@@ -217,6 +217,38 @@ impl Plugin {
         self.stats.records_in += 1;
     }
 
+    /// The primitives whose input fields this plugin reads: its aggregate, the addresses behind
+    /// `src_net`/`dst_net` and networks lookups, and the header fields `aggregate_filter` and
+    /// `pre_tag_map` may test.
+    pub fn needs(&self) -> PrimitiveSet {
+        use super::Primitive as P;
+        let mut s = self.set;
+        if s.contains(P::SrcNet) || self.nets.is_some() {
+            s.insert(P::SrcHost);
+        }
+        if s.contains(P::DstNet) || self.nets.is_some() {
+            s.insert(P::DstHost);
+        }
+        if self.filter.is_some() || self.pretag.is_some() {
+            for p in [
+                P::SrcHost,
+                P::DstHost,
+                P::SrcPort,
+                P::DstPort,
+                P::Proto,
+                P::Tos,
+                P::Vlan,
+                P::SrcMac,
+                P::DstMac,
+                P::InIface,
+                P::Etype,
+            ] {
+                s.insert(p);
+            }
+        }
+        s
+    }
+
     /// Re-reads the plugin's maps (pre_tag_map, networks_file), keeping its tables. On an error
     /// the old maps stay.
     pub fn reload_maps(&mut self) -> Result<(), AggregateError> {

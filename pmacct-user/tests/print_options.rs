@@ -6,7 +6,9 @@
 
 mod pmacct_side_by_side;
 
-use pmacct_side_by_side::{PluginSpec, available, compare_prepared, run_ours, run_pmacct, shared};
+use pmacct_side_by_side::{
+    OURS_ONLY, PluginSpec, available, compare_prepared, run_ours, run_pmacct, shared,
+};
 
 const AGG: &str = "src_host, dst_host, proto, timestamp_start, timestamp_end";
 
@@ -102,6 +104,8 @@ fn latest_file_matches_nfacctd() {
         if who == "pmacct" {
             run_pmacct("nfacctd", &conf, 1);
         } else {
+            let text = std::fs::read_to_string(&conf).expect("conf") + OURS_ONLY;
+            std::fs::write(&conf, text).expect("conf");
             run_ours("nfacctd", &conf);
         }
         let link = std::fs::read_link(d.join("latest")).expect("latest is a symlink");

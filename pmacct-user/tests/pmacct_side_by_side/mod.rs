@@ -58,6 +58,9 @@ pub fn conf(capture: &Path, global: &str, plugins: &[PluginSpec], out: &Path) ->
     s
 }
 
+/// Lines only pmacct-rs gets (pmacct would reject the key).
+pub const OURS_ONLY: &str = "metrics_listen: none\n";
+
 /// Rows of a plugin's output file (empty when pmacct wrote none). The writer's process id in
 /// `print_markers` lines is replaced by `PID`.
 pub fn rows(path: &Path) -> BTreeSet<String> {
@@ -153,7 +156,9 @@ pub fn compare_prepared(
     let pm_conf = dir.path().join("pmacct.conf");
     let our_conf = dir.path().join("ours.conf");
     std::fs::write(&pm_conf, conf(&cap, global, plugins, &pm)).expect("conf");
-    std::fs::write(&our_conf, conf(&cap, global, plugins, &ours)).expect("conf");
+    // Tests run in parallel: no Prometheus endpoint (its default port would collide).
+    let our_text = conf(&cap, global, plugins, &ours) + OURS_ONLY;
+    std::fs::write(&our_conf, our_text).expect("conf");
     prepare(&pm);
     prepare(&ours);
     run_pmacct(daemon, &pm_conf, plugins.len());

@@ -10,6 +10,7 @@
 
 mod ast;
 mod eval;
+mod keywords;
 mod lexer;
 mod parser;
 #[cfg(test)]

@@ -152,7 +152,12 @@ pub fn compare_prepared(
     let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
     std::fs::create_dir_all(&ours).expect("dir");
-    let cap = shared(&format!("exports/{capture}.pcap"));
+    // `traffic/small` names a file under the data directory; a bare name an export capture.
+    let cap = if capture.contains('/') {
+        shared(&format!("{capture}.pcap"))
+    } else {
+        shared(&format!("exports/{capture}.pcap"))
+    };
     let pm_conf = dir.path().join("pmacct.conf");
     let our_conf = dir.path().join("ours.conf");
     std::fs::write(&pm_conf, conf(&cap, global, plugins, &pm)).expect("conf");

@@ -20,6 +20,11 @@ pub struct FlowFields {
     pub etype: u16,
     pub src_ip: IpAddr,
     pub dst_ip: IpAddr,
+    /// Source network (pmacct `src_net`): `src_ip` masked by the mask the plugin's
+    /// `nfacctd_net` method chose; filled per plugin, zero in decoded records.
+    pub src_net: IpAddr,
+    /// Destination network (pmacct `dst_net`).
+    pub dst_net: IpAddr,
     pub src_mask: u8,
     pub dst_mask: u8,
     pub src_port: u16,
@@ -38,6 +43,8 @@ pub struct FlowFields {
     pub sampling_rate: u32,
     pub tag: u64,
     pub tag2: u64,
+    /// `set_label` result as an id of [`crate::enrich::labels`] (0: no label).
+    pub label: u32,
     /// Source peer ASN (pmacct `peer_src_as`).
     pub peer_src_as: u32,
     /// Destination peer ASN (pmacct `peer_dst_as`).
@@ -97,6 +104,8 @@ impl Default for FlowFields {
             etype: 0,
             src_ip: zero,
             dst_ip: zero,
+            src_net: zero,
+            dst_net: zero,
             src_mask: 0,
             dst_mask: 0,
             src_port: 0,
@@ -112,6 +121,7 @@ impl Default for FlowFields {
             sampling_rate: 0,
             tag: 0,
             tag2: 0,
+            label: 0,
             peer_src_as: 0,
             peer_dst_as: 0,
             local_pref: 0,
@@ -212,6 +222,8 @@ impl std::hash::Hash for FlowFields {
             etype,
             src_ip,
             dst_ip,
+            src_net,
+            dst_net,
             src_mask,
             dst_mask,
             src_port,
@@ -227,6 +239,7 @@ impl std::hash::Hash for FlowFields {
             sampling_rate,
             tag,
             tag2,
+            label,
             peer_src_as,
             peer_dst_as,
             local_pref,
@@ -285,16 +298,17 @@ impl std::hash::Hash for FlowFields {
             31,
         );
         mix(*tag, 37);
-        mix(*tag2, 41);
+        mix(*tag2 ^ u64::from(*label).rotate_left(32), 41);
         mix(u64::from(*post_nat_src_port) | u64::from(*post_nat_dst_port) << 16, 43);
         mix(*timestamp_start, 47);
         mix(*timestamp_end, 53);
         mix(*timestamp_arrival, 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
         mix(u64::from(*export_proto_sysid), 5);
-        for (i, ip) in [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop]
-            .into_iter()
-            .enumerate()
+        for (i, ip) in
+            [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
+                .into_iter()
+                .enumerate()
         {
             let (w, f) = ip_word(ip);
             let r = 9 + 10 * i as u32;

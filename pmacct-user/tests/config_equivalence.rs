@@ -164,11 +164,14 @@ fn validation_errors_name_key_value_and_expectation() {
     let toml = write(
         dir.path(),
         "v.toml",
-        "[[plugin]]\nname = \"p\"\ntype = \"print\"\naggregate = [\"src_host\", \"src_net\"]\nhistory = \"5x\"\n\
+        "[[plugin]]\nname = \"p\"\ntype = \"print\"\naggregate = [\"src_host\", \"no_such_primitive\"]\nhistory = \"5x\"\n\
          [[plugin]]\nname = \"m\"\ntype = \"memory\"\naggregate = []\noutput_file = \"/tmp/f\"\n",
     );
     let msg = config::load(Some(&toml), &[]).unwrap_err().to_string();
-    assert!(msg.contains("plugin[p].aggregate = \"src_net\": expected a known primitive"), "{msg}");
+    assert!(
+        msg.contains("plugin[p].aggregate = \"no_such_primitive\": expected a known primitive"),
+        "{msg}"
+    );
     assert!(msg.contains("plugin[p].history = \"5x\""), "{msg}");
     assert!(msg.contains("plugin[m].output_file"), "{msg}");
 }

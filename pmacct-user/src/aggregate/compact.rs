@@ -173,7 +173,7 @@ macro_rules! fields {
 
 fields! {
     src_mac: mac, dst_mac: mac, vlan: u16, cos: u8, etype: u16,
-    src_ip: ip, dst_ip: ip, src_mask: u8, dst_mask: u8, src_port: u16, dst_port: u16,
+    src_ip: ip, dst_ip: ip, src_net: ip, dst_net: ip, label: u32, src_mask: u8, dst_mask: u8, src_port: u16, dst_port: u16,
     proto: u8, tos: u8, in_iface: u32, out_iface: u32, src_as: u32, dst_as: u32,
     peer_src_ip: ip, peer_dst_ip: ip, sampling_rate: u32, tag: u64, tag2: u64,
     peer_src_as: u32, peer_dst_as: u32, local_pref: u32, med: u32, out_vlan: u16,

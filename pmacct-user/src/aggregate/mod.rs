@@ -36,6 +36,10 @@ pub enum AggregateError {
     RefreshTime { plugin: String },
     #[error("plugin '{plugin}': aggregate_filter: {error}")]
     Filter { plugin: String, error: filter::FilterError },
+    #[error("plugin '{plugin}': {error}")]
+    Networks { plugin: String, error: String },
+    #[error("plugin '{plugin}': {error}")]
+    Pretag { plugin: String, error: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }
@@ -72,7 +76,7 @@ impl Aggregator {
             }
             plugins.push(Plugin::new(cfg, now, utc)?);
         }
-        let union = plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.primitives()));
+        let union = plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.needs()));
         Ok(Aggregator { plugins, union })
     }
 
@@ -96,7 +100,8 @@ impl Aggregator {
         }
     }
 
-    /// Every primitive any plugin needs (the XDP key mask is built from it).
+    /// Every primitive any plugin needs, its aggregate plus what its networks, filters and
+    /// pre_tag_map read (the XDP key mask is built from it).
     pub fn union_set(&self) -> PrimitiveSet {
         self.union
     }
@@ -104,6 +109,13 @@ impl Aggregator {
     /// The plugins, in configuration order (indices match [`Aggregator::tick`]'s).
     pub fn plugins(&self) -> &[Plugin] {
         &self.plugins
+    }
+
+    /// Re-reads every plugin's maps (pre_tag_map, networks_file) without touching the
+    /// aggregates accounted so far. Plugins whose maps fail to load keep their old ones; the
+    /// errors are returned.
+    pub fn reload_maps(&mut self) -> Vec<AggregateError> {
+        self.plugins.iter_mut().filter_map(|p| p.reload_maps().err()).collect()
     }
 
     /// Flushes every plugin whose refresh deadline passed.

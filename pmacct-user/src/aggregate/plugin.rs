@@ -9,6 +9,8 @@ use super::table::KeyedTable;
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
+use crate::enrich::netmethod::NetResolver;
+use crate::enrich::tagfilter::PretagStage;
 use crate::record::{Counters, FlowFields, FlowRecord};
 
 /// One aggregate table keyed on the full struct: masked key → accumulated counters.
@@ -83,6 +85,8 @@ pub struct Plugin {
     set: PrimitiveSet,
     layout: Layout,
     filter: Option<Filter>,
+    nets: Option<NetResolver>,
+    pretag: Option<PretagStage>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, KeyedTable>,
     refresh: i64,
@@ -119,6 +123,14 @@ impl Plugin {
             .map(Filter::parse)
             .transpose()
             .map_err(|error| AggregateError::Filter { plugin: cfg.name.clone(), error })?;
+        let (nets, warnings) = NetResolver::new(&cfg.networks, set).map_err(|e| {
+            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+        })?;
+        for w in warnings {
+            tracing::warn!(plugin = %cfg.name, "{w}");
+        }
+        let pretag = PretagStage::new(&cfg.pretag)
+            .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
         if cfg.refresh_time == 0 {
             return Err(AggregateError::RefreshTime { plugin: cfg.name.clone() });
         }
@@ -129,6 +141,8 @@ impl Plugin {
             layout: Layout::of(set),
             set,
             filter,
+            nets,
+            pretag,
             bins,
             tables: BTreeMap::new(),
             refresh,
@@ -184,7 +198,21 @@ impl Plugin {
                 b.bin_start(stamp)
             }
         };
-        let key = self.set.mask(&rec.fields);
+        let key = if self.nets.is_none() && self.pretag.is_none() {
+            self.set.mask(&rec.fields)
+        } else {
+            let mut f = rec.fields;
+            if let Some(p) = &self.pretag
+                && !p.apply(&mut f)
+            {
+                self.stats.records_filtered += 1;
+                return;
+            }
+            if let Some(n) = &self.nets {
+                n.apply(&mut f);
+            }
+            self.set.mask(&f)
+        };
         let layout = self.layout;
         let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
         let mut counters = rec.counters;
@@ -195,6 +223,52 @@ impl Plugin {
         bin.merge(&key, &counters);
         self.stats.entries += (bin.len() - before) as u64;
         self.stats.records_in += 1;
+    }
+
+    /// The primitives whose input fields this plugin reads: its aggregate, the addresses behind
+    /// `src_net`/`dst_net` and networks lookups, and the header fields `aggregate_filter` and
+    /// `pre_tag_map` may test.
+    pub fn needs(&self) -> PrimitiveSet {
+        use super::Primitive as P;
+        let mut s = self.set;
+        if s.contains(P::SrcNet) || self.nets.is_some() {
+            s.insert(P::SrcHost);
+        }
+        if s.contains(P::DstNet) || self.nets.is_some() {
+            s.insert(P::DstHost);
+        }
+        if self.filter.is_some() || self.pretag.is_some() {
+            for p in [
+                P::SrcHost,
+                P::DstHost,
+                P::SrcPort,
+                P::DstPort,
+                P::Proto,
+                P::Tos,
+                P::Vlan,
+                P::SrcMac,
+                P::DstMac,
+                P::InIface,
+                P::Etype,
+            ] {
+                s.insert(p);
+            }
+        }
+        s
+    }
+
+    /// Re-reads the plugin's maps (pre_tag_map, networks_file), keeping its tables. On an error
+    /// the old maps stay.
+    pub fn reload_maps(&mut self) -> Result<(), AggregateError> {
+        let cfg = &self.cfg;
+        let pretag = PretagStage::new(&cfg.pretag)
+            .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
+        let (nets, _) = NetResolver::new(&cfg.networks, self.set).map_err(|e| {
+            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+        })?;
+        self.pretag = pretag;
+        self.nets = nets;
+        Ok(())
     }
 
     /// True when the refresh deadline has passed (pmacct flushes when `now > deadline`).

@@ -40,6 +40,7 @@ macro_rules! primitives {
 primitives! {
     Tag => "tag", "TAG", "tag";
     Tag2 => "tag2", "TAG2", "tag2";
+    Label => "label", "LABEL", "label";
     SrcMac => "src_mac", "SRC_MAC", "mac_src";
     DstMac => "dst_mac", "DST_MAC", "mac_dst";
     Vlan => "vlan", "VLAN", "vlan";
@@ -57,7 +58,9 @@ primitives! {
     InIface => "in_iface", "IN_IFACE", "iface_in";
     OutIface => "out_iface", "OUT_IFACE", "iface_out";
     SrcHost => "src_host", "SRC_IP", "ip_src";
+    SrcNet => "src_net", "SRC_NET", "net_src";
     DstHost => "dst_host", "DST_IP", "ip_dst";
+    DstNet => "dst_net", "DST_NET", "net_dst";
     SrcMask => "src_mask", "SRC_MASK", "mask_src";
     DstMask => "dst_mask", "DST_MASK", "mask_dst";
     SrcPort => "src_port", "SRC_PORT", "port_src";
@@ -157,6 +160,8 @@ impl PrimitiveSet {
             etype: if has(Primitive::Etype) { fields.etype } else { 0 },
             src_ip: if has(Primitive::SrcHost) { fields.src_ip } else { zero_ip },
             dst_ip: if has(Primitive::DstHost) { fields.dst_ip } else { zero_ip },
+            src_net: if has(Primitive::SrcNet) { fields.src_net } else { zero_ip },
+            dst_net: if has(Primitive::DstNet) { fields.dst_net } else { zero_ip },
             src_mask: if has(Primitive::SrcMask) { fields.src_mask } else { 0 },
             dst_mask: if has(Primitive::DstMask) { fields.dst_mask } else { 0 },
             src_port: if has(Primitive::SrcPort) { fields.src_port } else { 0 },
@@ -172,6 +177,7 @@ impl PrimitiveSet {
             sampling_rate: if has(Primitive::SamplingRate) { fields.sampling_rate } else { 0 },
             tag: if has(Primitive::Tag) { fields.tag } else { 0 },
             tag2: if has(Primitive::Tag2) { fields.tag2 } else { 0 },
+            label: if has(Primitive::Label) { fields.label } else { 0 },
             peer_src_as: if has(Primitive::PeerSrcAs) { fields.peer_src_as } else { 0 },
             peer_dst_as: if has(Primitive::PeerDstAs) { fields.peer_dst_as } else { 0 },
             local_pref: if has(Primitive::LocalPref) { fields.local_pref } else { 0 },

@@ -115,3 +115,17 @@ fn history_bins_and_schedule() {
     assert_eq!(rest[0].1.bins[0].start, 1_767_225_900); // 00:05
     assert_eq!(agg.plugins()[0].stats().flushes, 2);
 }
+
+#[test]
+fn union_includes_what_nets_and_filters_read() {
+    let mut f = cfg("f", &["tag"]);
+    f.aggregate_filter = Some("dst port 53".into());
+    let agg = Aggregator::with_options(&[cfg("n", &["src_net"]), f], 0, true).unwrap();
+    let u = agg.union_set();
+    assert!(u.contains(Primitive::SrcHost) && u.contains(Primitive::SrcNet));
+    assert!(u.contains(Primitive::DstPort) && u.contains(Primitive::Proto));
+    let mut bad = cfg("b", &["src_host"]);
+    bad.aggregate_filter = Some("less 64".into());
+    let err = Aggregator::with_options(&[bad], 0, true).unwrap_err();
+    assert!(err.to_string().contains("aggregate_filter") && err.to_string().contains("less"));
+}

@@ -231,6 +231,51 @@ pub struct PluginConfig {
     /// Network sinks: in-memory queue, spool and retry settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::sink::delivery::DeliveryConfig>,
+    /// networks_file / networks_mask / nfacctd_net / nfacctd_as.
+    #[serde(default)]
+    pub networks: crate::enrich::netmethod::NetworksConfig,
+    /// pre_tag_map and the filters on its results.
+    #[serde(default)]
+    pub pretag: PretagConfig,
+    /// print: output details (separator, append, timestamp formats).
+    #[serde(default)]
+    pub print: PrintKeys,
+}
+
+/// print plugin output details (pmacct keys in the comments).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrintKeys {
+    /// `print_output_separator` for CSV (one character; `\t` tab, `\s` space); default `,`.
+    pub separator: Option<String>,
+    /// `print_output_file_append`.
+    pub append: bool,
+    /// `timestamps_utc`.
+    pub timestamps_utc: bool,
+    /// `timestamps_since_epoch`.
+    pub timestamps_since_epoch: bool,
+    /// `timestamps_secs`.
+    pub timestamps_secs: bool,
+    /// `print_markers`.
+    pub markers: bool,
+    /// `print_latest_file`.
+    pub latest_file: Option<PathBuf>,
+    /// `print_output: event_csv` / `event_formatted`: rows without counters.
+    pub event: bool,
+}
+
+/// pmacct's `pre_tag_map`, `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PretagConfig {
+    /// Map file setting tag / tag2 / label.
+    pub map: Option<PathBuf>,
+    /// Tags let into the plugin (`1,5-10,-6`).
+    pub tag_filter: Option<String>,
+    /// Same for tag2.
+    pub tag2_filter: Option<String>,
+    /// Labels let into the plugin (`a,-b,null`).
+    pub label_filter: Option<String>,
 }
 
 /// Deserializes `["a", "b"]` or pmacct's `"a, b"` into a list of trimmed names.
@@ -275,6 +320,9 @@ impl PluginConfig {
             clickhouse: None,
             amqp: None,
             delivery: None,
+            networks: Default::default(),
+            pretag: Default::default(),
+            print: Default::default(),
         }
     }
 }

@@ -65,7 +65,12 @@ impl Daemon {
         }
         self.config.daemon.shutdown_timeout_secs = new.daemon.shutdown_timeout_secs;
         if new.plugins == self.config.plugins {
-            info!("SIGHUP: plugins unchanged");
+            // Maps (pre_tag_map, networks_file) may have changed on disk: re-read them, keep
+            // the counters.
+            for e in self.aggregator.reload_maps() {
+                warn!(error = %e, "SIGHUP: map reload failed, keeping the old map");
+            }
+            info!("SIGHUP: plugins unchanged, maps re-read");
             return Ok(());
         }
         let aggregator = Aggregator::new(&new.plugins).context("plugins")?;

@@ -1,3 +1,10 @@
-//! Enrichment applied to records before aggregation: `sampling_map` ([`sampling`]).
+//! Enrichment applied to records before aggregation: networks_file / networks_mask network and
+//! AS resolution ([`networks`], [`netmethod`]), `pre_tag_map` ([`pretag`]) with its filters
+//! ([`tagfilter`]) and label interning ([`labels`]); `sampling_map` ([`sampling`]).
 
+pub mod labels;
+pub mod netmethod;
+pub mod networks;
+pub mod pretag;
 pub mod sampling;
+pub mod tagfilter;

@@ -60,7 +60,9 @@ pub trait Sink: Send {
 /// a table served on `imt_path`, default `/tmp/collect.pipe`).
 pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
     Ok(match cfg.kind {
-        PluginKind::Print => Box::new(print::PrintSink::new(cfg, print::PrintOptions::default())),
+        PluginKind::Print => {
+            Box::new(print::PrintSink::new(cfg, print::PrintOptions::from_config(cfg)))
+        }
         PluginKind::Memory => Box::new(memory::MemorySink::serve(cfg)?),
         PluginKind::Clickhouse => {
             let ch = cfg.clickhouse.clone().unwrap_or_default();

@@ -58,11 +58,35 @@ pub fn conf(capture: &Path, global: &str, plugins: &[PluginSpec], out: &Path) ->
     s
 }
 
-/// Rows of a plugin's output file (empty when pmacct wrote none).
+/// Lines only pmacct-rs gets (pmacct would reject the key).
+pub const OURS_ONLY: &str = "metrics_listen: none\n";
+
+/// Rows of a plugin's output file (empty when pmacct wrote none). The writer's process id in
+/// `print_markers` lines is replaced by `PID`.
 pub fn rows(path: &Path) -> BTreeSet<String> {
     std::fs::read_to_string(path)
-        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect())
+        .map(|s| s.lines().filter(|l| !l.trim().is_empty()).map(normalize_pid).collect())
         .unwrap_or_default()
+}
+
+fn normalize_pid(line: &str) -> String {
+    for (open, close) in [("--START (", ")--"), ("--END (", ")--")] {
+        if let Some(rest) = line.strip_prefix(open)
+            && rest.strip_suffix(close).is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return format!("{open}PID{close}");
+        }
+    }
+    if let Some(at) = line.find("\"writer_id\": \"") {
+        let start = at + "\"writer_id\": \"".len();
+        if let Some(end) = line[start..].find('"') {
+            let id = &line[start..start + end];
+            if let Some((name, _)) = id.rsplit_once('/') {
+                return format!("{}{name}/PID{}", &line[..start], &line[start + end..]);
+            }
+        }
+    }
+    line.to_string()
 }
 
 /// Runs pmacct's `daemon -f conf`. Its plugins are child processes that can still be writing
@@ -111,15 +135,37 @@ pub fn compare(
     plugins: &[PluginSpec],
     min_rows: usize,
 ) -> Vec<String> {
+    compare_prepared(daemon, capture, global, plugins, min_rows, |_| {})
+}
+
+/// [`compare`], with `prepare` called on each output directory before its daemon runs (e.g. to
+/// leave a file for `print_output_file_append`).
+pub fn compare_prepared(
+    daemon: &str,
+    capture: &str,
+    global: &str,
+    plugins: &[PluginSpec],
+    min_rows: usize,
+    prepare: impl Fn(&Path),
+) -> Vec<String> {
     let dir = tempfile::tempdir().expect("tmp");
     let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
     std::fs::create_dir_all(&ours).expect("dir");
-    let cap = shared(&format!("exports/{capture}.pcap"));
+    // `traffic/small` names a file under the data directory; a bare name an export capture.
+    let cap = if capture.contains('/') {
+        shared(&format!("{capture}.pcap"))
+    } else {
+        shared(&format!("exports/{capture}.pcap"))
+    };
     let pm_conf = dir.path().join("pmacct.conf");
     let our_conf = dir.path().join("ours.conf");
     std::fs::write(&pm_conf, conf(&cap, global, plugins, &pm)).expect("conf");
-    std::fs::write(&our_conf, conf(&cap, global, plugins, &ours)).expect("conf");
+    // Tests run in parallel: no Prometheus endpoint (its default port would collide).
+    let our_text = conf(&cap, global, plugins, &ours) + OURS_ONLY;
+    std::fs::write(&our_conf, our_text).expect("conf");
+    prepare(&pm);
+    prepare(&ours);
     run_pmacct(daemon, &pm_conf, plugins.len());
     run_ours(daemon, &our_conf);
     let mut failures = Vec::new();

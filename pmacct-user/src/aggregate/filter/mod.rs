@@ -10,6 +10,7 @@
 
 mod ast;
 mod eval;
+mod keywords;
 mod lexer;
 mod parser;
 #[cfg(test)]
@@ -60,4 +61,9 @@ impl Filter {
     pub fn expr(&self) -> &Expr {
         &self.expr
     }
+}
+
+/// Parses a MAC address as filters write it (`aa:bb:cc:dd:ee:ff`).
+pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    value::mac(s)
 }

@@ -9,17 +9,28 @@
 //!   (`none` disables), `shutdown_timeout`, `log_level`.
 //! - Accepted without effect, with a note: `daemonize`, `plugin_pipe_size`, `plugin_buffer_size`,
 //!   `snaplen`, `promisc`, `imt_buckets`, `imt_mem_pools_number`, `imt_mem_pools_size`,
-//!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`, `print_output_separator: ,`.
+//!   `pmacctd_renormalize`, `core_proc_name`, `debug_internal_msg`.
+//! - print: `print_output_separator`, `print_output_file_append`, `print_markers`,
+//!   `print_latest_file`, `timestamps_utc`, `timestamps_since_epoch`, `timestamps_secs`.
 //! - `aggregate_filter[name]` (a pcap-filter expression, checked at load; the global form is
 //!   ignored with a warning, as pmacct ignores it).
+//! - `networks_file` (relative to the config's directory), `networks_mask`,
+//!   `networks_file_no_lpm`, `networks_file_filter`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`,
+//!   `nfacctd_as`/... (global only, as in pmacct): per plugin or global
+//!   ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
+//!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
+//!   `maps_refresh` (maps are re-read on SIGHUP).
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
-//!   `pre_tag_filter`, `pre_tag2_filter`, a CSV separator other than `,`.
+//!   a CSV separator of more than one character.
 //! - `bmp_*` keys: see [`super::bmp`].
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
 
 use super::bmp::BmpKeys;
+mod aggmodel;
+
 use super::collector::CollectorKeys;
 use super::{Ctx, Line, ifmap};
 use crate::aggregate::Primitive;
@@ -30,7 +41,7 @@ use crate::config::{
 };
 
 /// Keys that would change results if ignored.
-const FATAL_UNSUPPORTED: &[&str] = &["pcap_filter", "pre_tag_filter", "pre_tag2_filter"];
+const FATAL_UNSUPPORTED: &[&str] = &["pcap_filter"];
 
 /// Keys accepted without effect, with the reason.
 const NO_EFFECT: &[(&str, &str)] = &[
@@ -227,33 +238,56 @@ impl State<'_> {
                 }
             }
             "print_output" => {
-                let format = match line.value.to_ascii_lowercase().as_str() {
-                    "formatted" => PrintFormat::Formatted,
-                    "csv" => PrintFormat::Csv,
+                let value = line.value.to_ascii_lowercase();
+                let event = value.starts_with("event_");
+                let format = match value.as_str() {
+                    "formatted" | "event_formatted" => PrintFormat::Formatted,
+                    "csv" | "event_csv" => PrintFormat::Csv,
                     "json" => PrintFormat::Json,
-                    f @ ("event_formatted" | "event_csv" | "avro" | "avro_json" | "custom") => {
-                        return Err(self.err(line, format!("print_output `{f}` is not supported yet (supported: formatted, csv, json)")));
+                    f @ ("avro" | "avro_json" | "custom") => {
+                        return Err(self.err(line, format!("print_output `{f}` is not supported yet (supported: formatted, csv, json, event_formatted, event_csv)")));
                     }
                     _ => {
                         return Err(self
-                            .err(line, "unknown print_output (supported: formatted, csv, json)"));
+                            .err(line, "unknown print_output (supported: formatted, csv, json, event_formatted, event_csv)"));
                     }
                 };
                 for i in self.targets(line, Some(PluginKind::Print)) {
                     self.config.plugins[i].output = format;
+                    self.config.plugins[i].print.event = event;
                 }
             }
             "aggregate_filter" => self.aggregate_filter(line)?,
+            "pre_tag_map" | "pre_tag_filter" | "pre_tag2_filter" | "pre_tag_label_filter" => {
+                self.pretag_key(line)?
+            }
+            "maps_refresh" => {
+                parse_bool(ctx, line)?;
+                self.warnings.push(format!(
+                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map and networks_file on SIGHUP (pmacct: SIGUSR2)",
+                    line.number
+                ));
+            }
+            "networks_file" | "networks_mask" | "networks_file_no_lpm" | "networks_file_filter"
+            | "nfacctd_net" | "sfacctd_net" | "pmacctd_net" | "uacctd_net" | "nfacctd_as"
+            | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
+            | "pmacctd_as_new" => self.networks_key(line)?,
+            "tmp_net_own_field" => self.warnings.push(format!(
+                "line {}: `tmp_net_own_field` accepted without effect: networks always have their own field, as in pmacct 1.7",
+                line.number
+            )),
             "print_output_file" => {
                 for i in self.targets(line, Some(PluginKind::Print)) {
                     self.config.plugins[i].output_file = Some(line.value.clone());
                 }
             }
-            "print_output_separator" => {
-                if line.value != "," {
-                    return Err(self.err(line, "only `,` is supported as CSV separator"));
-                }
-            }
+            "print_output_separator"
+            | "print_latest_file"
+            | "print_output_file_append"
+            | "timestamps_utc"
+            | "timestamps_since_epoch"
+            | "timestamps_secs"
+            | "print_markers" => self.print_key(line)?,
             "imt_path" => {
                 for i in self.targets(line, Some(PluginKind::Memory)) {
                     self.config.plugins[i].imt_path = Some(PathBuf::from(&line.value));
@@ -330,26 +364,6 @@ impl State<'_> {
                 )),
                 None => self.ignored.push(format!("{k} (line {})", line.number)),
             },
-        }
-        Ok(())
-    }
-
-    /// `aggregate_filter[name]`: checked here so a bad expression names the line. pmacct refuses
-    /// the global form ("aggregation filter cannot be global. Not loaded.") and runs on
-    /// unfiltered: so do we, with a warning.
-    fn aggregate_filter(&mut self, line: &Line) -> Result<(), ConfigError> {
-        if line.plugin.is_none() {
-            self.warnings.push(format!(
-                "line {}: `aggregate_filter` cannot be global (pmacct does not load it either); ignored",
-                line.number
-            ));
-            return Ok(());
-        }
-        if let Err(e) = crate::aggregate::filter::Filter::parse(&line.value) {
-            return Err(self.err(line, e.to_string()));
-        }
-        for i in self.targets(line, None) {
-            self.config.plugins[i].aggregate_filter = Some(line.value.clone());
         }
         Ok(())
     }

@@ -146,14 +146,13 @@ fn interfaces_map_relative_to_base_dir() {
 fn unimplemented_keys_in_one_warning_and_notes() {
     let (_, warnings) = parse(
         "plugins: print\npcap_interface: lo\ndaemonize: true\nplugin_pipe_size: 1024000\n\
-         networks_file: /x\ntimestamps_since_epoch: true\n",
+         sampling_map: /x\nsql_table: acct\n",
     )
     .unwrap();
     let ignored: Vec<_> = warnings.iter().filter(|w| w.contains("not implemented")).collect();
     assert_eq!(ignored.len(), 1, "{warnings:?}");
     assert!(
-        ignored[0].contains("networks_file (line 5)")
-            && ignored[0].contains("timestamps_since_epoch (line 6)")
+        ignored[0].contains("sampling_map (line 5)") && ignored[0].contains("sql_table (line 6)")
     );
     assert!(warnings.iter().any(|w| w.contains("line 3: `daemonize")));
     assert!(warnings.iter().any(|w| w.contains("line 4: `plugin_pipe_size")));
@@ -161,15 +160,19 @@ fn unimplemented_keys_in_one_warning_and_notes() {
 
 #[test]
 fn errors_name_key_value_and_line() {
-    let e = err("plugins: print\n\naggregate: src_host, src_net\n");
-    assert!(e.contains(":3: aggregate: \"src_host, src_net\"") && e.contains("`src_net`"), "{e}");
+    let e = err("plugins: print\n\naggregate: src_host, no_such_primitive\n");
+    assert!(
+        e.contains(":3: aggregate: \"src_host, no_such_primitive\"")
+            && e.contains("`no_such_primitive`"),
+        "{e}"
+    );
     let e = err("plugins: print, kafka[k]\n");
     assert!(e.contains(":1: plugins: \"kafka[k]\"") && e.contains("not supported"), "{e}");
     let e = err("plugins: bogus\n");
     assert!(e.contains("unknown plugin type `bogus`"), "{e}");
     let e = err("plugins: print\nprint_output: xml\n");
     assert!(e.contains(":2: print_output: \"xml\"") && e.contains("unknown"), "{e}");
-    let e = err("plugins: print\nprint_output: event_csv\n");
+    let e = err("plugins: print\nprint_output: avro\n");
     assert!(e.contains("not supported yet"), "{e}");
     let e = err("plugins: print\nno colon here\n");
     assert!(e.contains(":2:") && e.contains("expected `key: value`"), "{e}");
@@ -238,4 +241,30 @@ fn aggregate_filter_per_plugin_global_ignored_bad_one_named() {
     assert!(w.iter().any(|w| w.contains("line 4") && w.contains("cannot be global")), "{w:?}");
     let e = err("plugins: print[a]\naggregate_filter[a]: tcp[13] & 2 != 0\n");
     assert!(e.contains(":2: aggregate_filter") && e.contains("`[` at position 3"), "{e}");
+}
+
+#[test]
+fn networks_keys_per_plugin_and_global() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("nets.lst"), "65000,10.0.0.0/8\n").unwrap();
+    let (c, _) = parse_pmacct(
+        "plugins: print[a], print[b]\naggregate: src_net\nnetworks_file: nets.lst\n\
+         nfacctd_net[a]: file\nnfacctd_as: Longest\nnetworks_mask[b]: 24\nnetworks_file_no_lpm[b]: true\n",
+        dir.path(),
+    )
+    .unwrap();
+    let (a, b) = (&c.plugins[0].networks, &c.plugins[1].networks);
+    assert_eq!(a.file.as_deref(), Some(dir.path().join("nets.lst").as_path()));
+    assert_eq!(
+        (a.net.as_deref(), a.asn.as_deref(), a.mask, a.no_lpm),
+        (Some("file"), Some("longest"), None, false)
+    );
+    assert_eq!((b.net.as_deref(), b.mask, b.no_lpm), (None, Some(24), true));
+    assert_eq!(b.file, a.file);
+    let e = err("plugins: print\nnfacctd_net: bgp\n");
+    assert!(e.contains(":2: nfacctd_net") && e.contains("BGP"), "{e}");
+    let e = err("plugins: print\nnetworks_file: /nonexistent/nets\n");
+    assert!(e.contains(":2: networks_file") && e.contains("not found"), "{e}");
+    let e = err("plugins: print\nnetworks_file_filter: maybe\n");
+    assert!(e.contains(":2: networks_file_filter"), "{e}");
 }

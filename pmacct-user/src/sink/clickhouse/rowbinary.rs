@@ -33,6 +33,8 @@ fn address(p: Primitive, k: &FlowFields) -> IpAddr {
         Primitive::PeerDstIp => k.peer_dst_ip,
         Primitive::PostNatSrcHost => k.post_nat_src_ip,
         Primitive::PostNatDstHost => k.post_nat_dst_ip,
+        Primitive::SrcNet => k.src_net,
+        Primitive::DstNet => k.dst_net,
         _ => k.src_ip,
     }
 }

@@ -61,6 +61,8 @@ fn is_address(p: Primitive) -> bool {
             | Primitive::PeerDstIp
             | Primitive::PostNatSrcHost
             | Primitive::PostNatDstHost
+            | Primitive::SrcNet
+            | Primitive::DstNet
     )
 }
 

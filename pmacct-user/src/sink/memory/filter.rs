@@ -51,6 +51,7 @@ impl Filter {
             match p {
                 Primitive::Tag => f.tag = value.parse().map_err(|_| bad())?,
                 Primitive::Tag2 => f.tag2 = value.parse().map_err(|_| bad())?,
+                Primitive::Label => f.label = crate::enrich::labels::intern(value),
                 Primitive::SrcMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::DstMac => f.dst_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::Vlan => f.vlan = value.parse().map_err(|_| bad())?,
@@ -67,6 +68,8 @@ impl Filter {
                 Primitive::OutIface => f.out_iface = value.parse().map_err(|_| bad())?,
                 Primitive::SrcHost => f.src_ip = ip()?,
                 Primitive::DstHost => f.dst_ip = ip()?,
+                Primitive::SrcNet => f.src_net = ip()?,
+                Primitive::DstNet => f.dst_net = ip()?,
                 Primitive::SrcMask => f.src_mask = value.parse().map_err(|_| bad())?,
                 Primitive::DstMask => f.dst_mask = value.parse().map_err(|_| bad())?,
                 Primitive::SrcPort => f.src_port = value.parse().map_err(|_| bad())?,

@@ -1,7 +1,7 @@
 //! `print_output: csv` (pmacct's `P_write_stats_header_csv` and the CSV branch of
 //! `P_cache_purge`): primitives in print order, then `PACKETS`, `BYTES`; no time stamps in 1.7.
 
-use super::value::write_value;
+use super::value::{TimestampFormat, write_value_ts};
 use crate::aggregate::PrimitiveSet;
 use crate::record::{Counters, FlowFields};
 
@@ -19,13 +19,45 @@ pub fn header(set: PrimitiveSet, sep: &str) -> String {
 }
 
 /// Appends one row, newline included.
-pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, sep: &str) {
+pub fn row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    sep: &str,
+    ts: TimestampFormat,
+) {
     for p in set.iter() {
-        write_value(out, p, k, c);
+        write_value_ts(out, p, k, c, ts);
         out.push_str(sep);
     }
     out.push_str(&c.packets.to_string());
     out.push_str(sep);
     out.push_str(&c.bytes.to_string());
+    out.push('\n');
+}
+
+/// `print_output: event_csv` header: the primitives only, joined by the separator.
+pub fn event_header(set: PrimitiveSet, sep: &str) -> String {
+    let mut out = set.iter().map(|p| p.header()).collect::<Vec<_>>().join(sep);
+    out.push('\n');
+    out
+}
+
+/// `event_csv` row: the primitives only, no counters.
+pub fn event_row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    sep: &str,
+    ts: TimestampFormat,
+) {
+    for (i, p) in set.iter().enumerate() {
+        if i > 0 {
+            out.push_str(sep);
+        }
+        write_value_ts(out, p, k, c, ts);
+    }
     out.push('\n');
 }

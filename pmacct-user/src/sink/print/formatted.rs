@@ -2,7 +2,7 @@
 //! branch of `P_cache_purge`): fixed-width left-aligned columns, then `PACKETS` (20 wide + 2)
 //! and `BYTES`; no time stamps in 1.7.
 
-use super::value::write_value;
+use super::value::{TimestampFormat, write_value_ts};
 use crate::aggregate::{Primitive, PrimitiveSet};
 use crate::record::{Counters, FlowFields};
 
@@ -12,6 +12,7 @@ use crate::record::{Counters, FlowFields};
 pub const fn column(p: Primitive) -> (usize, usize) {
     match p {
         Primitive::Tag | Primitive::Tag2 => (10, 2),
+        Primitive::Label => (0, 0),
         Primitive::SrcMac | Primitive::DstMac => (17, 2),
         Primitive::Vlan => (5, 2),
         Primitive::Cos => (2, 2),
@@ -20,6 +21,7 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::PeerSrcIp | Primitive::PeerDstIp => (45, 2),
         Primitive::InIface | Primitive::OutIface => (10, 2),
         Primitive::SrcHost | Primitive::DstHost => (45, 2),
+        Primitive::SrcNet | Primitive::DstNet => (45, 2),
         Primitive::SrcMask | Primitive::DstMask => (3, 7),
         Primitive::SrcPort | Primitive::DstPort => (5, 5),
         Primitive::TcpFlags => (3, 8),
@@ -68,7 +70,8 @@ fn pad(out: &mut String, used: usize, width: usize, spaces: usize) {
 /// The header line, newline included.
 pub fn header(set: PrimitiveSet) -> String {
     let mut out = String::new();
-    for p in set.iter() {
+    // pmacct 1.7's formatted output has no LABEL column.
+    for p in set.iter().filter(|p| *p != Primitive::Label) {
         out.push_str(p.header());
         pad(&mut out, p.header().len(), header_width(p), 0);
     }
@@ -77,11 +80,11 @@ pub fn header(set: PrimitiveSet) -> String {
 }
 
 /// Appends one row, newline included.
-pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters) {
-    for p in set.iter() {
+pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
+    for p in set.iter().filter(|p| *p != Primitive::Label) {
         let (w, s) = column(p);
         let before = out.len();
-        write_value(out, p, k, c);
+        write_value_ts(out, p, k, c, ts);
         let used = out.len() - before;
         pad(out, used, w, s);
     }
@@ -90,5 +93,32 @@ pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters) {
     let used = out.len() - before;
     pad(out, used, 20, 2);
     out.push_str(&c.bytes.to_string());
+    out.push('\n');
+}
+
+/// `print_output: event_formatted` header: the padded primitive columns, no counters.
+pub fn event_header(set: PrimitiveSet) -> String {
+    let mut out = header(set);
+    let cut = out.len() - "PACKETS               BYTES\n".len();
+    out.truncate(cut);
+    out.push('\n');
+    out
+}
+
+/// `event_formatted` row: the padded primitive columns, no counters.
+pub fn event_row(
+    out: &mut String,
+    set: PrimitiveSet,
+    k: &FlowFields,
+    c: &Counters,
+    ts: TimestampFormat,
+) {
+    for p in set.iter().filter(|p| *p != Primitive::Label) {
+        let (w, s) = column(p);
+        let before = out.len();
+        write_value_ts(out, p, k, c, ts);
+        let used = out.len() - before;
+        pad(out, used, w, s);
+    }
     out.push('\n');
 }

@@ -43,6 +43,13 @@ pub struct PrintOptions {
     pub write_empty_file: bool,
     /// `print_output_separator` (default `,`).
     pub separator: String,
+    /// `print_markers`: start/end lines (CSV, formatted) or purge_init/purge_close objects
+    /// (JSON) around each purge.
+    pub markers: bool,
+    /// `print_latest_file`: symlink pointing at the newest output file.
+    pub latest_file: Option<PathBuf>,
+    /// `event_csv` / `event_formatted`: no counter columns.
+    pub event: bool,
 }
 
 impl Default for PrintOptions {
@@ -52,6 +59,35 @@ impl Default for PrintOptions {
             append: false,
             write_empty_file: false,
             separator: ",".into(),
+            markers: false,
+            latest_file: None,
+            event: false,
+        }
+    }
+}
+
+impl PrintOptions {
+    /// The options a plugin's config asks for.
+    pub fn from_config(cfg: &PluginConfig) -> PrintOptions {
+        let k = &cfg.print;
+        let separator = match k.separator.as_deref() {
+            None => ",".to_string(),
+            Some("\\t") => "\t".to_string(),
+            Some("\\s") => " ".to_string(),
+            Some(s) => s.to_string(),
+        };
+        PrintOptions {
+            timestamps: TimestampFormat {
+                utc: k.timestamps_utc,
+                since_epoch: k.timestamps_since_epoch,
+                secs: k.timestamps_secs,
+            },
+            append: k.append,
+            separator,
+            markers: k.markers,
+            latest_file: k.latest_file.clone(),
+            event: k.event,
+            ..PrintOptions::default()
         }
     }
 }
@@ -94,6 +130,8 @@ pub fn render_path(template: &str, t: i64, utc: bool) -> String {
 /// The print sink of one plugin.
 pub struct PrintSink {
     format: PrintFormat,
+    /// Plugin name (pmacct's writer id in JSON markers).
+    name: String,
     output_file: Option<String>,
     opts: PrintOptions,
     /// Where stdout output goes (replaceable for tests).
@@ -115,6 +153,7 @@ impl PrintSink {
     ) -> Self {
         PrintSink {
             format: cfg.output,
+            name: cfg.name.clone(),
             output_file: cfg.output_file.clone(),
             opts,
             stdout: writer,
@@ -124,9 +163,45 @@ impl PrintSink {
 
     fn header(&self, batch: &FlushBatch) -> Option<String> {
         match self.format {
+            PrintFormat::Csv if self.opts.event => {
+                Some(csv::event_header(batch.primitives, &self.opts.separator))
+            }
+            PrintFormat::Formatted if self.opts.event => {
+                Some(formatted::event_header(batch.primitives))
+            }
             PrintFormat::Csv => Some(csv::header(batch.primitives, &self.opts.separator)),
             PrintFormat::Formatted => Some(formatted::header(batch.primitives)),
             PrintFormat::Json => None,
+        }
+    }
+
+    /// pmacct's start marker (`--START (pid)--` or a `purge_init` object).
+    fn start_marker(&self, out: &mut String) {
+        if !self.opts.markers {
+            return;
+        }
+        let pid = std::process::id();
+        match self.format {
+            PrintFormat::Json => out.push_str(&format!(
+                "{{\"event_type\": \"purge_init\", \"writer_id\": \"{}/{pid}\"}}\n",
+                self.name
+            )),
+            _ => out.push_str(&format!("--START ({pid})--\n")),
+        }
+    }
+
+    /// pmacct's end marker (`--END (pid)--` or a `purge_close` object with the entry counts).
+    fn end_marker(&self, out: &mut String, purged: usize, total: usize) {
+        if !self.opts.markers {
+            return;
+        }
+        let pid = std::process::id();
+        match self.format {
+            PrintFormat::Json => out.push_str(&format!(
+                "{{\"event_type\": \"purge_close\", \"writer_id\": \"{}/{pid}\", \"purged_entries\": {purged}, \"total_entries\": {total}, \"duration\": 0}}\n",
+                self.name
+            )),
+            _ => out.push_str(&format!("--END ({pid})--\n")),
         }
     }
 
@@ -141,9 +216,25 @@ impl PrintSink {
         for bin in batch.bins.iter().filter(|b| take(b.start)) {
             let stamps = batch.history.then_some((bin.start, batch.flushed_at));
             for (k, c) in &bin.entries {
+                let ts = self.opts.timestamps;
                 match self.format {
-                    PrintFormat::Csv => csv::row(out, batch.primitives, k, c, &self.opts.separator),
-                    PrintFormat::Formatted => formatted::row(out, batch.primitives, k, c),
+                    PrintFormat::Csv if self.opts.event => {
+                        csv::event_row(out, batch.primitives, k, c, &self.opts.separator, ts)
+                    }
+                    PrintFormat::Formatted if self.opts.event => {
+                        formatted::event_row(out, batch.primitives, k, c, ts)
+                    }
+                    PrintFormat::Csv => csv::row(
+                        out,
+                        batch.primitives,
+                        k,
+                        c,
+                        &self.opts.separator,
+                        self.opts.timestamps,
+                    ),
+                    PrintFormat::Formatted => {
+                        formatted::row(out, batch.primitives, k, c, self.opts.timestamps)
+                    }
                     PrintFormat::Json => {
                         json::row(out, batch.primitives, k, c, stamps, self.opts.timestamps)
                     }
@@ -157,12 +248,14 @@ impl PrintSink {
     /// Renders the whole batch as it would be printed (header per the stdout rule).
     pub fn render(&mut self, batch: &FlushBatch) -> String {
         let mut out = String::new();
+        self.start_marker(&mut out);
         if !self.stdout_header_done
             && let Some(h) = self.header(batch)
         {
             out.push_str(&h);
         }
-        self.render_rows(batch, &|_| true, &mut out);
+        let n = self.render_rows(batch, &|_| true, &mut out);
+        self.end_marker(&mut out, n, batch.len());
         out
     }
 
@@ -206,12 +299,15 @@ impl PrintSink {
             let path = PathBuf::from(&name);
             let new_file = !path.exists();
             let mut text = String::new();
+            self.start_marker(&mut text);
             if (!self.opts.append || new_file)
                 && let Some(h) = self.header(batch)
             {
                 text.push_str(&h);
             }
-            report.entries += self.render_rows(batch, &|s| starts.contains(&s), &mut text);
+            let n = self.render_rows(batch, &|s| starts.contains(&s), &mut text);
+            self.end_marker(&mut text, n, batch.len());
+            report.entries += n;
             report.bytes += text.len() as u64;
             if self.opts.append {
                 append_file(&path, text.as_bytes())?;
@@ -220,8 +316,31 @@ impl PrintSink {
             }
             report.files.push(path);
         }
+        if let Some(latest) = &self.opts.latest_file
+            && let Some(newest) = report.files.iter().max()
+        {
+            link_latest(latest, newest)?;
+        }
         Ok(report)
     }
+}
+
+/// pmacct's `link_latest_output_file`: point `link` at `target` unless it already points at a
+/// file modified later.
+fn link_latest(link: &Path, target: &Path) -> Result<(), SinkError> {
+    create_parent(link)?;
+    let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let Ok(current) = fs::read_link(link)
+        && mtime(&current) > mtime(target)
+    {
+        return Ok(());
+    }
+    match fs::remove_file(link) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io_error(link)(e)),
+    }
+    std::os::unix::fs::symlink(target, link).map_err(io_error(link))
 }
 
 fn io_error(path: &Path) -> impl FnOnce(io::Error) -> SinkError + '_ {

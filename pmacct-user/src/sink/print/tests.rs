@@ -35,7 +35,7 @@ fn set(s: &str) -> PrimitiveSet {
 fn csv_line(agg: &str, k: &FlowFields, c: &Counters) -> String {
     let s = set(agg);
     let mut out = csv::header(s, ",");
-    csv::row(&mut out, s, &s.mask(k), c, ",");
+    csv::row(&mut out, s, &s.mask(k), c, ",", TimestampFormat::default());
     out
 }
 
@@ -87,7 +87,7 @@ fn csv_matches_whole_expected_file_as_set() {
             ..Default::default()
         };
         let mut out = String::new();
-        csv::row(&mut out, s, &k, &c, ",");
+        csv::row(&mut out, s, &k, &c, ",", TimestampFormat::default());
         assert_eq!(out, format!("{line}\n"));
     }
 }
@@ -129,7 +129,7 @@ fn full_row() -> (FlowFields, Counters) {
 #[test]
 fn json_with_history_stamps() {
     let (k, c) = full_row();
-    let ts = TimestampFormat { utc: true, since_epoch: false };
+    let ts = TimestampFormat { utc: true, since_epoch: false, secs: false };
     let mut out = String::new();
     json::row(&mut out, set(FULL), &k, &c, Some((1_767_225_300, 1_795_714_230)), ts);
     assert_eq!(
@@ -147,7 +147,7 @@ fn formatted_matches_pmacctd() {
     let (k, c) = full_row();
     let s = set(FULL);
     let mut out = formatted::header(s);
-    formatted::row(&mut out, s, &k, &c);
+    formatted::row(&mut out, s, &k, &c, TimestampFormat::default());
     assert_eq!(
         out,
         "TAG         SRC_MAC            DST_MAC            VLAN   COS ETYPE  SRC_IP                                         DST_IP                                         SRC_PORT  DST_PORT  TCP_FLAGS  PROTOCOL    TOS    PACKETS               BYTES\n\
@@ -155,7 +155,7 @@ fn formatted_matches_pmacctd() {
     );
     // CSV of the same row, as pmacctd printed it.
     let mut out = String::new();
-    csv::row(&mut out, s, &k, &c, ",");
+    csv::row(&mut out, s, &k, &c, ",", TimestampFormat::default());
     assert_eq!(
         out,
         "0,02:00:00:00:00:49,02:ff:00:00:00:06,0,0,800,192.168.10.165,203.0.113.63,39554,61288,2,tcp,184,1,1178\n"
@@ -209,7 +209,7 @@ fn files_per_bin_overwrite_and_append() {
     cfg.output = PrintFormat::Csv;
     cfg.output_file = Some(template);
     let utc = PrintOptions {
-        timestamps: TimestampFormat { utc: true, since_epoch: false },
+        timestamps: TimestampFormat { utc: true, since_epoch: false, secs: false },
         ..Default::default()
     };
     let (k, c) = l2_key();

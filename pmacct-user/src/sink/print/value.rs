@@ -99,6 +99,9 @@ pub struct TimestampFormat {
     pub utc: bool,
     /// Print seconds since the epoch (pmacct default: false).
     pub since_epoch: bool,
+    /// `timestamps_secs`: the `timestamp_*` primitives truncated to the second (still printed
+    /// with `.000000`, as pmacct 1.7.7 does).
+    pub secs: bool,
 }
 
 impl TimestampFormat {
@@ -130,7 +133,8 @@ impl TimestampFormat {
     /// epoch. `us` is Unix microseconds.
     pub fn format_us(self, us: u64) -> String {
         let secs = (us / 1_000_000) as i64;
-        let frac = us % 1_000_000;
+        // pmacct's timestamps_secs zeroes the microseconds but keeps printing them.
+        let frac = if self.secs { 0 } else { us % 1_000_000 };
         if self.since_epoch {
             return format!("{secs}.{frac:06}");
         }
@@ -147,8 +151,11 @@ pub fn json_is_string(p: Primitive) -> bool {
             | Primitive::Etype
             | Primitive::PeerSrcIp
             | Primitive::PeerDstIp
+            | Primitive::Label
             | Primitive::SrcHost
             | Primitive::DstHost
+            | Primitive::SrcNet
+            | Primitive::DstNet
             | Primitive::TcpFlags
             | Primitive::Proto
             | Primitive::SamplingDirection
@@ -188,6 +195,10 @@ pub fn write_value_ts(
     let _ = match p {
         Primitive::Tag => write!(out, "{}", k.tag),
         Primitive::Tag2 => write!(out, "{}", k.tag2),
+        Primitive::Label => {
+            out.push_str(&crate::enrich::labels::name(k.label));
+            Ok(())
+        }
         Primitive::SrcMac => {
             write_mac(out, &k.src_mac);
             Ok(())
@@ -206,7 +217,11 @@ pub fn write_value_ts(
             Ok(())
         }
         Primitive::PeerDstIp => {
-            write_ip(out, &k.peer_dst_ip);
+            // pmacct keeps a next hop nobody set at address family 0, which `addr_to_str`
+            // prints as an empty string; 0.0.0.0 is our "unset".
+            if !k.peer_dst_ip.is_unspecified() || k.peer_dst_ip.is_ipv6() {
+                write_ip(out, &k.peer_dst_ip);
+            }
             Ok(())
         }
         Primitive::InIface => write!(out, "{}", k.in_iface),
@@ -217,6 +232,14 @@ pub fn write_value_ts(
         }
         Primitive::DstHost => {
             write_ip(out, &k.dst_ip);
+            Ok(())
+        }
+        Primitive::SrcNet => {
+            write_ip(out, &k.src_net);
+            Ok(())
+        }
+        Primitive::DstNet => {
+            write_ip(out, &k.dst_net);
             Ok(())
         }
         Primitive::SrcMask => write!(out, "{}", k.src_mask),
@@ -302,10 +325,10 @@ mod tests {
 
     #[test]
     fn timestamps() {
-        let utc = TimestampFormat { utc: true, since_epoch: false };
+        let utc = TimestampFormat { utc: true, since_epoch: false, secs: false };
         assert_eq!(utc.format(1_767_225_300), "2025-12-31 23:55:00");
         assert_eq!(utc.format(0), "0000-00-00 00:00:00");
-        let epoch = TimestampFormat { utc: false, since_epoch: true };
+        let epoch = TimestampFormat { utc: false, since_epoch: true, secs: false };
         assert_eq!(epoch.format(1_767_225_300), "1767225300");
         assert_eq!(utc.format_us(1_767_225_300_000_042), "2025-12-31 23:55:00.000042");
         assert_eq!(utc.format_us(0), "0000-00-00 00:00:00.000000");
@@ -323,7 +346,7 @@ mod tests {
             ..Default::default()
         };
         let c = Counters::default();
-        let ts = TimestampFormat { utc: true, since_epoch: false };
+        let ts = TimestampFormat { utc: true, since_epoch: false, secs: false };
         let mut s = String::new();
         for p in [
             Primitive::SamplingDirection,

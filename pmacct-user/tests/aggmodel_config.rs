@@ -1,0 +1,80 @@
+//! The aggregation-model keys (aggregate_filter, networks_file & co, pre_tag_map & filters,
+//! print options) give the same internal config from a pmacct `.conf` and from native TOML.
+
+use pmacct_user::config::{self, load::load_any};
+
+#[test]
+fn pmacct_conf_and_toml_agree_on_aggregation_model_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("nets.lst"), "65000,10.0.0.0/8\n").unwrap();
+    std::fs::write(d.join("tags.map"), "set_tag=1 ip=10.0.0.1\n").unwrap();
+    let conf = d.join("p.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "plugins: print[a], memory[b]\naggregate: src_net, dst_net, tag, label\n\
+             aggregate_filter[a]: src net 10.0.0.0/8 and not port 22\n\
+             networks_file: {d}/nets.lst\nnfacctd_net[a]: longest\nnfacctd_as: file\nnetworks_mask[b]: 16\n\
+             networks_file_no_lpm[a]: true\npre_tag_map: {d}/tags.map\npre_tag_filter[a]: 1,5-9\n\
+             pre_tag2_filter[b]: -3\npre_tag_label_filter[a]: red,-blue\nprint_output[a]: event_csv\n\
+             print_output_separator[a]: ;\nprint_output_file_append[a]: true\nprint_markers[a]: true\n\
+             print_latest_file[a]: {d}/latest\ntimestamps_since_epoch[a]: true\ntimestamps_utc: true\n\
+             timestamps_secs[a]: true\nimt_path[b]: {d}/b.pipe\npcap_interface: lo\n",
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let toml = d.join("p.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            r#"[[interface]]
+name = "lo"
+
+[[plugin]]
+name = "a"
+type = "print"
+aggregate = "src_net, dst_net, tag, label"
+aggregate_filter = "src net 10.0.0.0/8 and not port 22"
+output = "csv"
+[plugin.networks]
+file = "{d}/nets.lst"
+net = "longest"
+as = "file"
+no_lpm = true
+[plugin.pretag]
+map = "{d}/tags.map"
+tag_filter = "1,5-9"
+label_filter = "red,-blue"
+[plugin.print]
+separator = ";"
+append = true
+markers = true
+latest_file = "{d}/latest"
+timestamps_since_epoch = true
+timestamps_utc = true
+timestamps_secs = true
+event = true
+
+[[plugin]]
+name = "b"
+type = "memory"
+aggregate = ["src_net", "dst_net", "tag", "label"]
+imt_path = "{d}/b.pipe"
+[plugin.networks]
+file = "{d}/nets.lst"
+mask = 16
+as = "file"
+[plugin.pretag]
+map = "{d}/tags.map"
+tag2_filter = "-3"
+"#,
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let (from_conf, _) = load_any(Some(&conf), &[]).unwrap();
+    let from_toml = config::load(Some(&toml), &[]).unwrap();
+    assert_eq!(from_conf.plugins, from_toml.plugins);
+}

@@ -6,30 +6,13 @@
 //!
 //! Run: `cargo bench -p pmacct-benches --bench aggmodel`.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use pmacct_benches::data::capture;
 use pmacct_user::aggregate::Aggregator;
 use pmacct_user::config::PluginConfig;
 use pmacct_user::decode::netflow::{NetflowDecoder, NetflowOptions};
 use pmacct_user::input::datagram::read_datagrams;
 use pmacct_user::record::FlowRecord;
-
-fn capture(name: &str) -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = root.join("target/bench-data").join(name);
-    if !out.exists() {
-        let xz = root.join("../shared/data/bench").join(format!("{name}.xz"));
-        std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).expect("target dir");
-        let data = Command::new("xz").arg("-dkc").arg(&xz).output().expect("xz runs");
-        assert!(data.status.success(), "xz -dkc {} failed", xz.display());
-        let tmp = out.with_extension("tmp");
-        std::fs::write(&tmp, &data.stdout).expect("write capture");
-        std::fs::rename(&tmp, &out).expect("rename capture");
-    }
-    out
-}
 
 fn records() -> Vec<FlowRecord> {
     let mut dec = NetflowDecoder::new(NetflowOptions::default());

@@ -111,7 +111,8 @@ fn pairs(line: &str) -> Result<Vec<(String, String)>, String> {
     Ok(out)
 }
 
-fn prefix(v: &str) -> Option<(u128, u128, bool)> {
+/// An address or prefix as (network bits, mask, IPv6); shared with [`super::sampling`].
+pub(super) fn prefix(v: &str) -> Option<(u128, u128, bool)> {
     let (a, len) = match v.split_once('/') {
         Some((a, l)) => (a, Some(l.parse::<u8>().ok()?)),
         None => (v, None),
@@ -130,7 +131,8 @@ fn prefix(v: &str) -> Option<(u128, u128, bool)> {
     Some((bits & mask, mask, v6))
 }
 
-fn in_prefix(ip: &IpAddr, (net, mask, v6): (u128, u128, bool)) -> bool {
+/// Whether `ip` is inside a [`prefix`].
+pub(super) fn in_prefix(ip: &IpAddr, (net, mask, v6): (u128, u128, bool)) -> bool {
     let (bits, is6) = match ip {
         IpAddr::V4(x) => (u128::from(x.to_bits()), false),
         IpAddr::V6(x) => (x.to_bits(), true),

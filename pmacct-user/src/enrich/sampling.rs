@@ -5,45 +5,13 @@
 //! wins. Keys: `id` (SET: the rate), `ip` (the NetFlow exporter or sFlow agent, address or
 //! prefix), `in`, `out` (interfaces; a negative value negates: `in=-2` is "not 2").
 
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use super::pretag::{in_prefix, prefix};
 use crate::record::FlowRecord;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Prefix {
-    bits: u128,
-    mask: u128,
-    v6: bool,
-}
-
-impl Prefix {
-    fn parse(v: &str) -> Option<Prefix> {
-        let (a, len) = match v.split_once('/') {
-            Some((a, l)) => (a, Some(l.parse::<u8>().ok()?)),
-            None => (v, None),
-        };
-        let (bits, v6, width) = match a.parse::<IpAddr>().ok()? {
-            IpAddr::V4(x) => (u128::from(x.to_bits()), false, 32u8),
-            IpAddr::V6(x) => (x.to_bits(), true, 128u8),
-        };
-        let len = len.unwrap_or(width);
-        if len > width {
-            return None;
-        }
-        let all = if width == 128 { u128::MAX } else { (1u128 << width) - 1 };
-        let mask = if len == 0 { 0 } else { all & !((1u128 << (width - len)) - 1) };
-        Some(Prefix { bits: bits & mask, mask, v6 })
-    }
-
-    fn contains(&self, ip: &IpAddr) -> bool {
-        let (bits, v6) = match ip {
-            IpAddr::V4(x) => (u128::from(x.to_bits()), false),
-            IpAddr::V6(x) => (x.to_bits(), true),
-        };
-        v6 == self.v6 && bits & self.mask == self.bits
-    }
-}
+/// An exporter prefix: (network bits, mask, IPv6), as `pre_tag_map`'s `ip` key.
+type Prefix = (u128, u128, bool);
 
 /// An interface test: the index, and whether it is negated.
 type Iface = Option<(u32, bool)>;
@@ -116,7 +84,7 @@ impl SamplingMap {
                             Some(r.ok_or_else(|| err(format!("`id={v}`: expected a rate > 0")))?);
                     }
                     "ip" => {
-                        let p = Prefix::parse(v);
+                        let p = prefix(v);
                         ip = Some(p.ok_or_else(|| {
                             err(format!("`ip={v}`: expected an address or prefix"))
                         })?);
@@ -153,7 +121,7 @@ impl SamplingMap {
         self.rules
             .iter()
             .find(|r| {
-                r.ip.contains(&f.peer_src_ip)
+                in_prefix(&f.peer_src_ip, r.ip)
                     && matches(r.input, f.in_iface)
                     && matches(r.output, f.out_iface)
             })

@@ -1,0 +1,287 @@
+//! The AMQP sink through broker outages, against a private RabbitMQ node that the test starts,
+//! kills (SIGKILL) and starts again (the shared broker on 5672 is never touched).
+//!
+//! Semantics under test: the sink publishes with publisher confirms and counts a message sent
+//! only once the broker confirmed it; unconfirmed items are retried, spooled and replayed. With
+//! `amqp_persistent_msg: true` and a durable queue, a confirmed message is on the broker's disk,
+//! so it survives the crash: nothing is lost. Delivery is at least once in general (a crash
+//! between the broker's write and its confirm makes the sink send that item again); these tests
+//! crash the broker while the sink is idle (everything sent was confirmed), so they expect
+//! exactly once and count duplicates to show it. The exchange is declared as pmacct declares it
+//! (not durable), so it dies with the node; the node's definitions (loaded at every boot, before
+//! the listeners open) re-create it and its binding to the durable queue, so no message
+//! published after the restart is unroutable.
+
+mod daemon;
+mod rabbitmq_support;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use lapin::options::BasicGetOptions;
+use lapin::{Connection, ConnectionProperties};
+use rabbitmq_support::Rabbit;
+
+const AGGREGATE: &str = "src_host, dst_host, src_port, dst_port, proto, tos";
+const EXCHANGE: &str = "pmacct_rs_outage";
+const QUEUE: &str = "pmacct_rs_outage_q";
+
+/// The durable queue bound to the (pmacct-style, non-durable) exchange. A node that loads
+/// definitions does not seed its default user, so guest/guest is in them: the hash is
+/// RabbitMQ's SHA-256 scheme, base64(salt ++ sha256(salt ++ "guest")), salt "pmrs".
+fn definitions() -> String {
+    serde_json::json!({
+        "users": [{"name": "guest", "password_hash": "cG1yc6XoLrNZIzF7gf/ubr9km7NfSGgiiFjUvuMBEttI2kYa",
+                   "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": ["administrator"]}],
+        "vhosts": [{"name": "/"}],
+        "permissions": [{"user": "guest", "vhost": "/", "configure": ".*", "write": ".*",
+                         "read": ".*"}],
+        "exchanges": [{"name": EXCHANGE, "vhost": "/", "type": "direct", "durable": false,
+                       "auto_delete": false, "internal": false, "arguments": {}}],
+        "queues": [{"name": QUEUE, "vhost": "/", "durable": true, "auto_delete": false,
+                    "arguments": {}}],
+        "bindings": [{"source": EXCHANGE, "vhost": "/", "destination": QUEUE,
+                      "destination_type": "queue", "routing_key": "acct", "arguments": {}}],
+    })
+    .to_string()
+}
+
+/// A daemon config: a NetFlow collector on `udp`, a print plugin (JSON) and an amqp plugin
+/// with the same aggregate, flushing every second, spooling everything past a 1-byte memory
+/// bound, persistent messages.
+fn live_conf(dir: &Path, rabbit: &Rabbit, udp: u16, metrics: u16, print: &str) -> PathBuf {
+    let conf = dir.join("pmacct-rs.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"[daemon]
+metrics_listen = "127.0.0.1:{metrics}"
+shutdown_timeout_secs = 3
+
+[[collector]]
+type = "netflow"
+listen = ["127.0.0.1:{udp}"]
+
+[[plugin]]
+name = "p"
+type = "print"
+output = "json"
+output_file = "{}"
+refresh_time = 86400
+aggregate = "{AGGREGATE}"
+
+[[plugin]]
+name = "live"
+type = "amqp"
+refresh_time = 1
+aggregate = "{AGGREGATE}"
+[plugin.amqp]
+host = "{}"
+exchange = "{EXCHANGE}"
+routing_key = "acct"
+persistent = true
+[plugin.delivery]
+memory_bytes = 1
+spool_dir = "{}"
+retry_initial_ms = 100
+retry_max_ms = 400
+"#,
+            dir.join(print).display(),
+            rabbit.host(),
+            dir.join("spool").display()
+        ),
+    )
+    .expect("conf");
+    conf
+}
+
+/// Packets and bytes per aggregate key (the JSON object without counters and `writer_id`).
+type Totals = BTreeMap<String, (u64, u64)>;
+
+fn add(totals: &mut Totals, line: &str) {
+    let mut v: serde_json::Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+    let obj = v.as_object_mut().expect("a JSON object");
+    let packets = obj.remove("packets").and_then(|p| p.as_u64()).expect("packets");
+    let bytes = obj.remove("bytes").and_then(|p| p.as_u64()).expect("bytes");
+    obj.remove("writer_id");
+    let t = totals.entry(v.to_string()).or_default();
+    t.0 += packets;
+    t.1 += bytes;
+}
+
+fn printed(path: &Path) -> Totals {
+    let mut t = Totals::new();
+    for line in std::fs::read_to_string(path).expect("print output").lines() {
+        add(&mut t, line);
+    }
+    t
+}
+
+/// Takes every message off the durable queue (all publishing is over): totals and count.
+fn drain(rabbit: &Rabbit) -> (Totals, usize) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        let conn = Connection::connect(&rabbit.uri(), ConnectionProperties::default())
+            .await
+            .expect("connect to the private node");
+        let ch = conn.create_channel().await.expect("channel");
+        let (mut t, mut n) = (Totals::new(), 0);
+        while let Some(m) =
+            ch.basic_get(QUEUE.into(), BasicGetOptions { no_ack: true }).await.expect("get")
+        {
+            add(&mut t, &String::from_utf8_lossy(&m.delivery.data));
+            n += 1;
+        }
+        (t, n)
+    })
+}
+
+/// Keys missing or short in `got`, and the packets `got` has beyond `want` (duplicates).
+fn compare(want: &Totals, got: &Totals) -> (Vec<String>, u64) {
+    let mut missing = Vec::new();
+    let mut extra = 0;
+    for (k, &(p, b)) in want {
+        let (gp, gb) = got.get(k).copied().unwrap_or_default();
+        if gp < p || gb < b {
+            missing.push(format!("{k}: {gp}/{p} packets"));
+        }
+        extra += gp.saturating_sub(p);
+    }
+    for (k, (gp, _)) in got {
+        if !want.contains_key(k) {
+            missing.push(format!("unexpected {k}"));
+            extra += gp;
+        }
+    }
+    (missing, extra)
+}
+
+/// Waits until `ok` holds for the metrics text (scraped every 100 ms).
+fn wait_metrics(port: u16, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    loop {
+        let text = daemon::scrape(port);
+        if ok(&text) {
+            return text;
+        }
+        let sink: Vec<&str> = text.lines().filter(|l| l.starts_with("pmacct_sink_")).collect();
+        assert!(start.elapsed() < timeout, "never {what}:\n{}", sink.join("\n"));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const LIVE: &str = "plugin=\"live\"";
+
+fn metric(text: &str, name: &str) -> u64 {
+    daemon::metric_sum(text, name, LIVE)
+}
+
+/// Waits until the sink has sent something and nothing more for 1.5 refresh intervals, its
+/// queue and spool empty: every flush so far is confirmed and no send is in flight.
+fn wait_idle(port: u16) {
+    let mut last = u64::MAX;
+    let mut since = Instant::now();
+    let start = Instant::now();
+    loop {
+        let text = daemon::scrape(port);
+        let sent = metric(&text, "pmacct_sink_rows_sent_total");
+        let pending =
+            metric(&text, "pmacct_sink_queue_items") + metric(&text, "pmacct_sink_spool_items");
+        if sent != last || pending > 0 || sent == 0 {
+            last = sent;
+            since = Instant::now();
+        } else if since.elapsed() > Duration::from_millis(1500) {
+            return;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "sink never idle:\n{text}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The broker killed mid-stream while NetFlow keeps arriving, then started again: every
+/// aggregate arrives, once; the metrics show retries and the spool in use meanwhile.
+#[test]
+fn outage_mid_stream_loses_nothing() {
+    let mut rabbit = Rabbit::start(Some(&definitions()));
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &rabbit, udp, metrics, "print.json");
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log"),
+    );
+    d.wait_log("listening", 1, Duration::from_secs(20));
+    daemon::send_capture("softflowd_v9", udp);
+    wait_idle(metrics);
+    let before = metric(&daemon::scrape(metrics), "pmacct_sink_rows_sent_total");
+    rabbit.kill();
+    daemon::send_capture("pmacct_nfprobe_v9", udp);
+    let text = wait_metrics(metrics, "retrying and spooling", Duration::from_secs(20), |t| {
+        metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_spool_items") > 0
+    });
+    assert_eq!(metric(&text, "pmacct_sink_rows_sent_total"), before, "sent while down?");
+    rabbit.resume();
+    let text = wait_metrics(metrics, "spool replayed", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_spool_items") == 0
+            && metric(t, "pmacct_sink_rows_sent_total") > before
+    });
+    assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
+    d.stop();
+    let want = printed(&dir.path().join("print.json"));
+    let (got, messages) = drain(&rabbit);
+    let (missing, duplicates) = compare(&want, &got);
+    eprintln!(
+        "{} aggregates printed, {messages} messages ({before} rows before the outage), \
+         {duplicates} duplicate packets",
+        want.len()
+    );
+    assert!(want.len() > 100, "{} aggregates printed", want.len());
+    assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
+    assert_eq!(duplicates, 0, "the broker was killed while the sink was idle");
+}
+
+/// SIGTERM while the broker is down leaves the aggregates in the spool; the next start (broker
+/// up) sends them.
+#[test]
+fn spooled_rows_survive_a_restart_of_the_daemon() {
+    let mut rabbit = Rabbit::start(Some(&definitions()));
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &rabbit, udp, metrics, "print.json");
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log"),
+    );
+    d.wait_log("listening", 1, Duration::from_secs(20));
+    rabbit.kill();
+    daemon::send_capture("softflowd_v9", udp);
+    d.stop();
+    let spooled = std::fs::read_dir(dir.path().join("spool")).expect("spool dir").count();
+    assert!(spooled > 0, "nothing spooled");
+    let want = printed(&dir.path().join("print.json"));
+    assert!(want.len() > 10, "{} aggregates printed", want.len());
+    rabbit.resume();
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &rabbit, udp, metrics, "print2.json");
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log2"),
+    );
+    d.wait_log("listening", 1, Duration::from_secs(20));
+    let text = wait_metrics(metrics, "spool replayed", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_spool_items") == 0 && metric(t, "pmacct_sink_rows_sent_total") > 0
+    });
+    assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
+    d.stop();
+    let (got, messages) = drain(&rabbit);
+    let (missing, duplicates) = compare(&want, &got);
+    eprintln!("{} aggregates printed, {spooled} spooled items, {messages} messages", want.len());
+    assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
+    assert_eq!(duplicates, 0);
+    assert_eq!(std::fs::read_dir(dir.path().join("spool")).expect("spool").count(), 0);
+}

@@ -1,5 +1,6 @@
 //! The AMQP sink through broker outages, against a private RabbitMQ node that the test starts,
-//! kills (SIGKILL) and starts again (the shared broker on 5672 is never touched).
+//! kills (SIGKILL) or freezes (SIGSTOP) and starts again (the shared broker on 5672 is never
+//! touched).
 //!
 //! Semantics under test: the sink publishes with publisher confirms and counts a message sent
 //! only once the broker confirmed it; unconfirmed items are retried, spooled and replayed. With
@@ -7,10 +8,12 @@
 //! so it survives the crash: nothing is lost. Delivery is at least once in general (a crash
 //! between the broker's write and its confirm makes the sink send that item again); these tests
 //! crash the broker while the sink is idle (everything sent was confirmed), so they expect
-//! exactly once and count duplicates to show it. The exchange is declared as pmacct declares it
+//! exactly once and count duplicates to show it; the frozen-broker test gives up a connection
+//! mid-publish, so there duplicates are expected and only loss fails. The exchange is declared as pmacct declares it
 //! (not durable), so it dies with the node; the node's definitions (loaded at every boot, before
 //! the listeners open) re-create it and its binding to the durable queue, so no message
-//! published after the restart is unroutable.
+//! published after the restart is unroutable (RabbitMQ confirms an unroutable message and
+//! drops it: the sink, like pmacct, publishes without `mandatory`).
 
 mod daemon;
 mod rabbitmq_support;
@@ -81,6 +84,7 @@ host = "{}"
 exchange = "{EXCHANGE}"
 routing_key = "acct"
 persistent = true
+timeout_secs = 1
 [plugin.delivery]
 memory_bytes = 1
 spool_dir = "{}"
@@ -159,7 +163,13 @@ fn compare(want: &Totals, got: &Totals) -> (Vec<String>, u64) {
 }
 
 /// Waits until `ok` holds for the metrics text (scraped every 100 ms).
-fn wait_metrics(port: u16, what: &str, timeout: Duration, ok: impl Fn(&str) -> bool) -> String {
+fn wait_metrics(
+    d: &daemon::Daemon,
+    port: u16,
+    what: &str,
+    timeout: Duration,
+    ok: impl Fn(&str) -> bool,
+) -> String {
     let start = Instant::now();
     loop {
         let text = daemon::scrape(port);
@@ -167,7 +177,7 @@ fn wait_metrics(port: u16, what: &str, timeout: Duration, ok: impl Fn(&str) -> b
             return text;
         }
         let sink: Vec<&str> = text.lines().filter(|l| l.starts_with("pmacct_sink_")).collect();
-        assert!(start.elapsed() < timeout, "never {what}:\n{}", sink.join("\n"));
+        assert!(start.elapsed() < timeout, "never {what}:\n{}\n{}", sink.join("\n"), d.log());
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -180,7 +190,7 @@ fn metric(text: &str, name: &str) -> u64 {
 
 /// Waits until the sink has sent something and nothing more for 1.5 refresh intervals, its
 /// queue and spool empty: every flush so far is confirmed and no send is in flight.
-fn wait_idle(port: u16) {
+fn wait_idle(d: &daemon::Daemon, port: u16) {
     let mut last = u64::MAX;
     let mut since = Instant::now();
     let start = Instant::now();
@@ -195,7 +205,7 @@ fn wait_idle(port: u16) {
         } else if since.elapsed() > Duration::from_millis(1500) {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "sink never idle:\n{text}");
+        assert!(start.elapsed() < Duration::from_secs(30), "sink never idle:\n{}", d.log());
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -215,16 +225,16 @@ fn outage_mid_stream_loses_nothing() {
     );
     d.wait_log("listening", 1, Duration::from_secs(20));
     daemon::send_capture("softflowd_v9", udp);
-    wait_idle(metrics);
+    wait_idle(&d, metrics);
     let before = metric(&daemon::scrape(metrics), "pmacct_sink_rows_sent_total");
     rabbit.kill();
     daemon::send_capture("pmacct_nfprobe_v9", udp);
-    let text = wait_metrics(metrics, "retrying and spooling", Duration::from_secs(20), |t| {
+    let text = wait_metrics(&d, metrics, "retrying and spooling", Duration::from_secs(20), |t| {
         metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_spool_items") > 0
     });
     assert_eq!(metric(&text, "pmacct_sink_rows_sent_total"), before, "sent while down?");
     rabbit.resume();
-    let text = wait_metrics(metrics, "spool replayed", Duration::from_secs(30), |t| {
+    let text = wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(30), |t| {
         metric(t, "pmacct_sink_spool_items") == 0
             && metric(t, "pmacct_sink_rows_sent_total") > before
     });
@@ -273,7 +283,7 @@ fn spooled_rows_survive_a_restart_of_the_daemon() {
         dir.path().join("log2"),
     );
     d.wait_log("listening", 1, Duration::from_secs(20));
-    let text = wait_metrics(metrics, "spool replayed", Duration::from_secs(30), |t| {
+    let text = wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(30), |t| {
         metric(t, "pmacct_sink_spool_items") == 0 && metric(t, "pmacct_sink_rows_sent_total") > 0
     });
     assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
@@ -284,4 +294,48 @@ fn spooled_rows_survive_a_restart_of_the_daemon() {
     assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
     assert_eq!(duplicates, 0);
     assert_eq!(std::fs::read_dir(dir.path().join("spool")).expect("spool").count(), 0);
+}
+
+/// A broker that stops answering (SIGSTOP: its port still accepts TCP, nothing replies) must
+/// not hold the sink thread: connects and confirms time out (`timeout_secs`), are retried, and
+/// flushes go to the spool; once the broker answers again every aggregate arrives. At least
+/// once: what the abandoned connection had published reaches the queue too (duplicates,
+/// counted and shown).
+#[test]
+fn a_hung_broker_does_not_hold_the_sink() {
+    let rabbit = Rabbit::start(Some(&definitions()));
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &rabbit, udp, metrics, "print.json");
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log"),
+    );
+    d.wait_log("listening", 1, Duration::from_secs(20));
+    daemon::send_capture("softflowd_v9", udp);
+    wait_idle(&d, metrics);
+    let before = metric(&daemon::scrape(metrics), "pmacct_sink_rows_sent_total");
+    rabbit.freeze();
+    daemon::send_capture("pmacct_nfprobe_v9", udp);
+    wait_metrics(&d, metrics, "retrying and spooling", Duration::from_secs(20), |t| {
+        metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_spool_items") > 0
+    });
+    rabbit.thaw();
+    let text = wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_spool_items") == 0
+            && metric(t, "pmacct_sink_rows_sent_total") > before
+    });
+    assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
+    assert_eq!(metric(&text, "pmacct_plugin_batches_dropped_total"), 0, "{text}");
+    d.stop();
+    let want = printed(&dir.path().join("print.json"));
+    let (got, messages) = drain(&rabbit);
+    let (missing, duplicates) = compare(&want, &got);
+    eprintln!(
+        "{} aggregates printed, {messages} messages, {duplicates} duplicate packets",
+        want.len()
+    );
+    assert!(want.len() > 100, "{} aggregates printed", want.len());
+    assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
 }

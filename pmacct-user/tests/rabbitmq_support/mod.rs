@@ -115,8 +115,28 @@ impl Rabbit {
     pub fn kill(&mut self) {
         if let Some((mut c, stdin)) = self.child.take() {
             let _ = c.kill();
+            // SAFETY: kill(2) on our child; a frozen node dies of SIGKILL too, this is tidiness.
+            unsafe { libc::kill(c.id() as i32, libc::SIGCONT) };
             let _ = c.wait();
             drop(stdin);
+        }
+    }
+
+    /// Stops the node with SIGSTOP: its ports still accept TCP connections (the kernel's
+    /// backlog) but nothing answers, as a hung broker or a black-holed link.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// SIGCONT after [`Rabbit::freeze`].
+    pub fn thaw(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, sig: i32) {
+        if let Some((c, _)) = &self.child {
+            // SAFETY: kill(2) on our child, the node's beam.smp.
+            unsafe { libc::kill(c.id() as i32, sig) };
         }
     }
 

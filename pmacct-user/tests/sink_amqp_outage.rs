@@ -328,6 +328,16 @@ fn a_hung_broker_does_not_hold_the_sink() {
     });
     assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
     assert_eq!(metric(&text, "pmacct_plugin_batches_dropped_total"), 0, "{text}");
+    // The connections given up while the broker was frozen do not linger: one is left.
+    let start = Instant::now();
+    loop {
+        let conns = rabbit.ctl(&["list_connections", "-q", "peer_port", "state"]).expect("ctl");
+        if conns.lines().skip(1).count() == 1 {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "connections:\n{conns}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
     d.stop();
     let want = printed(&dir.path().join("print.json"));
     let (got, messages) = drain(&rabbit);

@@ -54,13 +54,24 @@ fn definitions() -> String {
 /// with the same aggregate, flushing every second, spooling everything past a 1-byte memory
 /// bound, persistent messages.
 fn live_conf(dir: &Path, rabbit: &Rabbit, udp: u16, metrics: u16, print: &str) -> PathBuf {
+    live_conf_with(dir, rabbit, (udp, metrics), print, (1, 3, 1))
+}
+
+/// [`live_conf`] with `memory_bytes`, `shutdown_timeout_secs` and the amqp `timeout_secs`.
+fn live_conf_with(
+    dir: &Path,
+    rabbit: &Rabbit,
+    (udp, metrics): (u16, u16),
+    print: &str,
+    (memory_bytes, shutdown_secs, timeout): (u64, u64, u64),
+) -> PathBuf {
     let conf = dir.join("pmacct-rs.toml");
     std::fs::write(
         &conf,
         format!(
             r#"[daemon]
 metrics_listen = "127.0.0.1:{metrics}"
-shutdown_timeout_secs = 3
+shutdown_timeout_secs = {shutdown_secs}
 
 [[collector]]
 type = "netflow"
@@ -84,9 +95,9 @@ host = "{}"
 exchange = "{EXCHANGE}"
 routing_key = "acct"
 persistent = true
-timeout_secs = 1
+timeout_secs = {timeout}
 [plugin.delivery]
-memory_bytes = 1
+memory_bytes = {memory_bytes}
 spool_dir = "{}"
 retry_initial_ms = 100
 retry_max_ms = 400
@@ -340,6 +351,65 @@ fn a_hung_broker_does_not_hold_the_sink() {
     }
     d.stop();
     let want = printed(&dir.path().join("print.json"));
+    let (got, messages) = drain(&rabbit);
+    let (missing, duplicates) = compare(&want, &got);
+    eprintln!(
+        "{} aggregates printed, {messages} messages, {duplicates} duplicate packets",
+        want.len()
+    );
+    assert!(want.len() > 100, "{} aggregates printed", want.len());
+    assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
+}
+
+/// SIGTERM while the broker hangs, the unsent rows in memory (under `memory_bytes`, not
+/// spilled), one send (`timeout_secs` 3) longer than the shutdown timeout (1 s): the rows
+/// should be spooled before the daemon gives up on the sink, and sent by the next start.
+///
+/// KNOWN LOSS, not fixed: the sink thread is inside a send when SIGTERM comes, the daemon
+/// stops waiting for it ("sink did not finish before the shutdown timeout") and exits; what
+/// was in memory is gone, nothing is spooled. Fixing it changes the delivery queue's
+/// semantics (spool what waits as soon as a send fails, or bound a send by the shutdown
+/// deadline), shared with ClickHouse: left to the lead. Run with `--ignored` to reproduce.
+#[test]
+#[ignore = "known loss: a send longer than shutdown_timeout_secs drops the in-memory rows"]
+fn sigterm_with_a_frozen_broker_spools_what_is_in_memory() {
+    let rabbit = Rabbit::start(Some(&definitions()));
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf_with(dir.path(), &rabbit, (udp, metrics), "print.json", (64 << 20, 1, 3));
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log"),
+    );
+    d.wait_log("listening", 1, Duration::from_secs(20));
+    rabbit.freeze();
+    daemon::send_capture("softflowd_v9", udp);
+    let text = wait_metrics(&d, metrics, "retrying from memory", Duration::from_secs(20), |t| {
+        metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_queue_items") > 0
+    });
+    assert_eq!(metric(&text, "pmacct_sink_spool_items"), 0, "{text}");
+    d.stop();
+    let spooled = std::fs::read_dir(dir.path().join("spool")).expect("spool dir").count();
+    assert!(
+        spooled > 0,
+        "nothing spooled:\n{}",
+        std::fs::read_to_string(dir.path().join("log")).unwrap_or_default()
+    );
+    let want = printed(&dir.path().join("print.json"));
+    rabbit.thaw();
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &rabbit, udp, metrics, "print2.json");
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log2"),
+    );
+    d.wait_log("listening", 1, Duration::from_secs(20));
+    wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_spool_items") == 0 && metric(t, "pmacct_sink_rows_sent_total") > 0
+    });
+    d.stop();
     let (got, messages) = drain(&rabbit);
     let (missing, duplicates) = compare(&want, &got);
     eprintln!(

@@ -15,15 +15,14 @@
 //! published after the restart is unroutable (RabbitMQ confirms an unroutable message and
 //! drops it: the sink, like pmacct, publishes without `mandatory`).
 
+mod amqp_outage_support;
 mod daemon;
 mod rabbitmq_support;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use lapin::options::BasicGetOptions;
-use lapin::{Connection, ConnectionProperties};
+use amqp_outage_support::{compare, drain, metric, printed, wait_idle, wait_metrics};
 use rabbitmq_support::Rabbit;
 
 const AGGREGATE: &str = "src_host, dst_host, src_port, dst_port, proto, tos";
@@ -111,116 +110,6 @@ retry_max_ms = 400
     conf
 }
 
-/// Packets and bytes per aggregate key (the JSON object without counters and `writer_id`).
-type Totals = BTreeMap<String, (u64, u64)>;
-
-fn add(totals: &mut Totals, line: &str) {
-    let mut v: serde_json::Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-    let obj = v.as_object_mut().expect("a JSON object");
-    let packets = obj.remove("packets").and_then(|p| p.as_u64()).expect("packets");
-    let bytes = obj.remove("bytes").and_then(|p| p.as_u64()).expect("bytes");
-    obj.remove("writer_id");
-    let t = totals.entry(v.to_string()).or_default();
-    t.0 += packets;
-    t.1 += bytes;
-}
-
-fn printed(path: &Path) -> Totals {
-    let mut t = Totals::new();
-    for line in std::fs::read_to_string(path).expect("print output").lines() {
-        add(&mut t, line);
-    }
-    t
-}
-
-/// Takes every message off the durable queue (all publishing is over): totals and count.
-fn drain(rabbit: &Rabbit) -> (Totals, usize) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-    rt.block_on(async {
-        let conn = Connection::connect(&rabbit.uri(), ConnectionProperties::default())
-            .await
-            .expect("connect to the private node");
-        let ch = conn.create_channel().await.expect("channel");
-        let (mut t, mut n) = (Totals::new(), 0);
-        while let Some(m) =
-            ch.basic_get(QUEUE.into(), BasicGetOptions { no_ack: true }).await.expect("get")
-        {
-            add(&mut t, &String::from_utf8_lossy(&m.delivery.data));
-            n += 1;
-        }
-        (t, n)
-    })
-}
-
-/// Keys missing or short in `got`, and the packets `got` has beyond `want` (duplicates).
-fn compare(want: &Totals, got: &Totals) -> (Vec<String>, u64) {
-    let mut missing = Vec::new();
-    let mut extra = 0;
-    for (k, &(p, b)) in want {
-        let (gp, gb) = got.get(k).copied().unwrap_or_default();
-        if gp < p || gb < b {
-            missing.push(format!("{k}: {gp}/{p} packets"));
-        }
-        extra += gp.saturating_sub(p);
-    }
-    for (k, (gp, _)) in got {
-        if !want.contains_key(k) {
-            missing.push(format!("unexpected {k}"));
-            extra += gp;
-        }
-    }
-    (missing, extra)
-}
-
-/// Waits until `ok` holds for the metrics text (scraped every 100 ms).
-fn wait_metrics(
-    d: &daemon::Daemon,
-    port: u16,
-    what: &str,
-    timeout: Duration,
-    ok: impl Fn(&str) -> bool,
-) -> String {
-    let start = Instant::now();
-    loop {
-        let text = daemon::scrape(port);
-        if ok(&text) {
-            return text;
-        }
-        let sink: Vec<&str> = text.lines().filter(|l| l.starts_with("pmacct_sink_")).collect();
-        assert!(start.elapsed() < timeout, "never {what}:\n{}\n{}", sink.join("\n"), d.log());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-const LIVE: &str = "plugin=\"live\"";
-
-fn metric(text: &str, name: &str) -> u64 {
-    daemon::metric_sum(text, name, LIVE)
-}
-
-/// Waits until the sink has sent something and nothing more for 1.5 refresh intervals, its
-/// queue and spool empty: every flush so far is confirmed and no send is in flight.
-fn wait_idle(d: &daemon::Daemon, port: u16) {
-    let mut last = u64::MAX;
-    let mut since = Instant::now();
-    let start = Instant::now();
-    loop {
-        let text = daemon::scrape(port);
-        let sent = metric(&text, "pmacct_sink_rows_sent_total");
-        let pending =
-            metric(&text, "pmacct_sink_queue_items") + metric(&text, "pmacct_sink_spool_items");
-        if sent != last || pending > 0 || sent == 0 {
-            last = sent;
-            since = Instant::now();
-        } else if since.elapsed() > Duration::from_millis(1500) {
-            return;
-        }
-        assert!(start.elapsed() < Duration::from_secs(30), "sink never idle:\n{}", d.log());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// The broker killed mid-stream while NetFlow keeps arriving, then started again: every
 /// aggregate arrives, once; the metrics show retries and the spool in use meanwhile.
 #[test]
@@ -252,7 +141,7 @@ fn outage_mid_stream_loses_nothing() {
     assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
     d.stop();
     let want = printed(&dir.path().join("print.json"));
-    let (got, messages) = drain(&rabbit);
+    let (got, messages) = drain(&rabbit, QUEUE);
     let (missing, duplicates) = compare(&want, &got);
     eprintln!(
         "{} aggregates printed, {messages} messages ({before} rows before the outage), \
@@ -299,7 +188,7 @@ fn spooled_rows_survive_a_restart_of_the_daemon() {
     });
     assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
     d.stop();
-    let (got, messages) = drain(&rabbit);
+    let (got, messages) = drain(&rabbit, QUEUE);
     let (missing, duplicates) = compare(&want, &got);
     eprintln!("{} aggregates printed, {spooled} spooled items, {messages} messages", want.len());
     assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
@@ -351,7 +240,7 @@ fn a_hung_broker_does_not_hold_the_sink() {
     }
     d.stop();
     let want = printed(&dir.path().join("print.json"));
-    let (got, messages) = drain(&rabbit);
+    let (got, messages) = drain(&rabbit, QUEUE);
     let (missing, duplicates) = compare(&want, &got);
     eprintln!(
         "{} aggregates printed, {messages} messages, {duplicates} duplicate packets",
@@ -410,7 +299,7 @@ fn sigterm_with_a_frozen_broker_spools_what_is_in_memory() {
         metric(t, "pmacct_sink_spool_items") == 0 && metric(t, "pmacct_sink_rows_sent_total") > 0
     });
     d.stop();
-    let (got, messages) = drain(&rabbit);
+    let (got, messages) = drain(&rabbit, QUEUE);
     let (missing, duplicates) = compare(&want, &got);
     eprintln!(
         "{} aggregates printed, {messages} messages, {duplicates} duplicate packets",

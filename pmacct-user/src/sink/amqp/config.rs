@@ -26,6 +26,10 @@ pub struct AmqpConfig {
     /// `amqp_multi_values`: bytes of newline-separated JSON objects per message; 0: one
     /// aggregate per message.
     pub multi_values: usize,
+    /// Seconds a connect or a publish (until the broker's confirms) may take before it counts
+    /// as failed and is retried (native config only; pmacct has no such key). A broker that
+    /// stops answering must not hold the sink thread.
+    pub timeout_secs: u64,
 }
 
 impl Default for AmqpConfig {
@@ -41,6 +45,7 @@ impl Default for AmqpConfig {
             routing_key_rr: 0,
             persistent: false,
             multi_values: 0,
+            timeout_secs: 10,
         }
     }
 }

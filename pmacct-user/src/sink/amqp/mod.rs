@@ -72,6 +72,10 @@ impl AmqpSink {
         Ok(Self { cfg, writer_id, rt, conn: None, published: 0 })
     }
 
+    fn timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.cfg.timeout_secs.max(1))
+    }
+
     fn uri(&self) -> String {
         let host = if self.cfg.host.contains(':') {
             self.cfg.host.clone()
@@ -93,32 +97,38 @@ impl AmqpSink {
         self.conn = None;
         let uri = self.uri();
         let cfg = self.cfg.clone();
+        let limit = self.timeout();
+        // The timer is made inside the runtime (tokio's timers need its context).
         let conn = self.rt.block_on(async move {
-            let conn = Connection::connect(&uri, ConnectionProperties::default()).await?;
-            let ch = conn.create_channel().await?;
-            ch.confirm_select(ConfirmSelectOptions::default()).await?;
-            let kind = match cfg.exchange_type.as_str() {
-                "fanout" => ExchangeKind::Fanout,
-                "topic" => ExchangeKind::Topic,
-                "headers" => ExchangeKind::Headers,
-                _ => ExchangeKind::Direct,
-            };
-            // As pmacct declares it: not passive, not durable, not auto-deleted.
-            ch.exchange_declare(
-                cfg.exchange.as_str().into(),
-                kind,
-                ExchangeDeclareOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-            Ok::<_, lapin::Error>((conn, ch))
+            tokio::time::timeout(limit, async move {
+                let conn = Connection::connect(&uri, ConnectionProperties::default()).await?;
+                let ch = conn.create_channel().await?;
+                ch.confirm_select(ConfirmSelectOptions::default()).await?;
+                let kind = match cfg.exchange_type.as_str() {
+                    "fanout" => ExchangeKind::Fanout,
+                    "topic" => ExchangeKind::Topic,
+                    "headers" => ExchangeKind::Headers,
+                    _ => ExchangeKind::Direct,
+                };
+                // As pmacct declares it: not passive, not durable, not auto-deleted.
+                ch.exchange_declare(
+                    cfg.exchange.as_str().into(),
+                    kind,
+                    ExchangeDeclareOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+                Ok::<_, lapin::Error>((conn, ch))
+            })
+            .await
         });
         match conn {
-            Ok(c) => {
+            Ok(Ok(c)) => {
                 self.conn = Some(c);
                 Ok(())
             }
-            Err(e) => Err(format!("AMQP broker {}: {e}", self.cfg.host)),
+            Ok(Err(e)) => Err(format!("AMQP broker {}: {e}", self.cfg.host)),
+            Err(_) => Err(format!("AMQP broker {}: no answer in {limit:?}", self.cfg.host)),
         }
     }
 }
@@ -188,34 +198,44 @@ impl Transport for AmqpSink {
         }
         let exchange = self.cfg.exchange.clone();
         let payload = item.payload.clone();
+        let limit = self.timeout();
         let res = self.rt.block_on(async move {
-            let mut confirms = Vec::with_capacity(keys.len());
-            for (msg, key) in messages(&payload).zip(&keys) {
-                let c = ch
-                    .basic_publish(
-                        exchange.as_str().into(),
-                        key.as_str().into(),
-                        BasicPublishOptions::default(),
-                        msg,
-                        props.clone(),
-                    )
-                    .await?;
-                confirms.push(c);
-            }
-            let mut nacked = 0usize;
-            for c in confirms {
-                if c.await?.is_nack() {
-                    nacked += 1;
+            tokio::time::timeout(limit, async move {
+                let mut confirms = Vec::with_capacity(keys.len());
+                for (msg, key) in messages(&payload).zip(&keys) {
+                    let c = ch
+                        .basic_publish(
+                            exchange.as_str().into(),
+                            key.as_str().into(),
+                            BasicPublishOptions::default(),
+                            msg,
+                            props.clone(),
+                        )
+                        .await?;
+                    confirms.push(c);
                 }
-            }
-            Ok::<usize, lapin::Error>(nacked)
+                let mut nacked = 0usize;
+                for c in confirms {
+                    if c.await?.is_nack() {
+                        nacked += 1;
+                    }
+                }
+                Ok::<usize, lapin::Error>(nacked)
+            })
+            .await
         });
         match res {
-            Ok(0) => Ok(()),
-            Ok(n) => Err(format!("broker refused {n} messages (nack)")),
-            Err(e) => {
+            Ok(Ok(0)) => Ok(()),
+            Ok(Ok(n)) => Err(format!("broker refused {n} messages (nack)")),
+            Ok(Err(e)) => {
                 self.conn = None;
                 Err(format!("AMQP broker {}: {e}", self.cfg.host))
+            }
+            Err(_) => {
+                // The connection is given up: what it may still deliver makes duplicates
+                // (at least once), never a loss.
+                self.conn = None;
+                Err(format!("AMQP broker {}: no confirms in {limit:?}", self.cfg.host))
             }
         }
     }
@@ -304,5 +324,18 @@ mod tests {
             }
         }
         assert_eq!(objects, 10);
+    }
+
+    /// A peer that accepts TCP but never speaks AMQP (a hung broker): the send fails with a
+    /// clear error instead of holding the sink thread.
+    #[test]
+    fn a_silent_broker_times_out() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let host = listener.local_addr().unwrap().to_string();
+        let cfg = AmqpConfig { host: host.clone(), timeout_secs: 1, ..Default::default() };
+        let mut s = AmqpSink::new("a", cfg).unwrap();
+        let items = s.encode(&batch(1));
+        let err = s.send(&items[0]).unwrap_err();
+        assert_eq!(err, format!("AMQP broker {host}: no answer in 1s"));
     }
 }

@@ -1,7 +1,8 @@
-//! Reliable delivery for network sinks (ClickHouse, and the brokers to come): a flush is encoded
-//! into items and queued; items are sent in order, retried with exponential backoff and jitter
-//! while the server is down, spilled to a spool directory past the in-memory bound, replayed
-//! from it (also after a restart), and dropped only past the spool bound — counted and logged.
+//! Reliable delivery for network sinks (ClickHouse, AMQP): a flush is encoded into items and
+//! queued; items are sent in order, retried with exponential backoff and jitter while the server
+//! is down, spilled to a spool directory past the in-memory bound — and, once a send has failed,
+//! at once, so a send hanging until the process stops loses nothing —, replayed from it (also
+//! after a restart), and dropped only past the spool bound — counted and logged.
 //! The sink thread never blocks on the server: between flushes [`Delivery::tick`] retries.
 //!
 //! Delivery is at least once: an item whose request reached the server but whose answer was
@@ -101,6 +102,9 @@ pub struct Delivery<T: Transport> {
     spool: Option<Spool>,
     next_try: Instant,
     backoff: Duration,
+    /// The last send failed: queued items go to the spool at once, so that a send that hangs
+    /// until the process stops does not take them with it.
+    failing: bool,
     seed: u64,
     stats: Arc<DeliveryStats>,
 }
@@ -139,6 +143,7 @@ impl<T: Transport> Delivery<T> {
             memory_bytes: 0,
             spool,
             next_try: Instant::now(),
+            failing: false,
             seed,
             stats: Arc::default(),
         };
@@ -175,8 +180,14 @@ impl<T: Transport> Delivery<T> {
         error!(sink = %self.name, rows, why, "rows dropped");
     }
 
-    /// Queues an item, spilling or dropping the oldest past the bounds.
+    /// Queues an item, spilling or dropping the oldest past the bounds; while the server is
+    /// failing, straight to the spool.
     fn enqueue(&mut self, item: Item) {
+        if self.failing && self.spool.is_some() {
+            self.spill(item);
+            self.publish();
+            return;
+        }
         self.memory_bytes += item.size();
         self.memory.push_back(item);
         while self.memory_bytes > self.cfg.memory_bytes {
@@ -262,6 +273,7 @@ impl<T: Transport> Delivery<T> {
                         self.memory_bytes -= i.size();
                     }
                     self.backoff = Duration::from_millis(self.cfg.retry_initial_ms);
+                    self.failing = false;
                 }
                 Err(e) => {
                     self.stats.retries.fetch_add(1, Ordering::Relaxed);
@@ -271,6 +283,15 @@ impl<T: Transport> Delivery<T> {
                     let wait = self.jitter(self.backoff);
                     warn!(sink = %self.name, error = %e, retry_in_ms = wait.as_millis() as u64, "send failed");
                     self.next_try = Instant::now() + wait;
+                    if !self.failing && self.spool.is_some() {
+                        // Write what waits to disk now: the next send may hang past shutdown.
+                        let waiting: Vec<Item> = self.memory.drain(..).collect();
+                        self.memory_bytes = 0;
+                        for i in waiting {
+                            self.spill(i);
+                        }
+                    }
+                    self.failing = true;
                     self.backoff =
                         (self.backoff * 2).min(Duration::from_millis(self.cfg.retry_max_ms));
                     break;
@@ -280,8 +301,18 @@ impl<T: Transport> Delivery<T> {
         self.publish();
     }
 
-    /// Shutdown: keeps sending until empty or `deadline`, then spools what is left.
+    /// Shutdown: with a spool, first writes what waits in memory to it (a send that hangs past
+    /// the deadline then loses nothing: the daemon may exit while it hangs), then keeps sending,
+    /// oldest first, until empty or `deadline`. Without a spool, sends what it can by then.
     pub fn close(&mut self, deadline: Instant) {
+        if self.spool.is_some() {
+            let left: Vec<Item> = self.memory.drain(..).collect();
+            self.memory_bytes = 0;
+            for item in left {
+                self.spill(item);
+            }
+            self.publish();
+        }
         while self.pending() > 0 && Instant::now() < deadline {
             self.tick();
             if self.pending() > 0 {
@@ -291,14 +322,17 @@ impl<T: Transport> Delivery<T> {
                 );
             }
         }
-        let left: Vec<Item> = self.memory.drain(..).collect();
-        self.memory_bytes = 0;
-        let n = left.len();
-        for item in left {
-            self.spill(item);
+        let left = self.memory.len();
+        if left > 0 {
+            // No spool: what is still in memory cannot be kept.
+            let rows: u64 = self.memory.iter().map(|i| i.rows).sum();
+            self.memory.clear();
+            self.memory_bytes = 0;
+            self.drop_rows(rows, "shutdown before the server took them and no spool_dir");
         }
-        if n > 0 {
-            info!(sink = %self.name, items = n, "unsent items spooled for the next start");
+        let spooled = self.spool.as_ref().map_or(0, Spool::len);
+        if spooled > 0 {
+            info!(sink = %self.name, items = spooled, "unsent items kept in the spool for the next start");
         }
         self.publish();
     }

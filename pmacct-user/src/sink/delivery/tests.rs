@@ -61,8 +61,9 @@ fn outage_keeps_order_through_memory_and_spool() {
     }
     let s = d.stats();
     assert!(s.retries.load(Ordering::Relaxed) >= 1);
-    assert_eq!(s.spool_items.load(Ordering::Relaxed), 7);
-    assert_eq!(s.queued_items.load(Ordering::Relaxed), 3);
+    // Once a send failed, everything waits on disk.
+    assert_eq!(s.spool_items.load(Ordering::Relaxed), 10);
+    assert_eq!(s.queued_items.load(Ordering::Relaxed), 0);
     d.transport.down = false;
     drain(&mut d);
     assert_eq!(d.transport().got, (1..=10).collect::<Vec<u64>>(), "every item, once, in order");
@@ -74,7 +75,8 @@ fn outage_keeps_order_through_memory_and_spool() {
 #[test]
 fn past_the_spool_bound_the_oldest_rows_are_dropped_and_counted() {
     let dir = tempfile::tempdir().unwrap();
-    // Memory holds 1 item, the spool 2 (each spooled file is 113 bytes).
+    // The spool holds 2 items (each spooled file is 113 bytes); once the first send failed,
+    // every item goes there.
     let mut d =
         Delivery::new("t", Fake { down: true, ..Fake::default() }, cfg(101, Some(dir.path()), 226))
             .unwrap();
@@ -82,11 +84,11 @@ fn past_the_spool_bound_the_oldest_rows_are_dropped_and_counted() {
         d.write(&flush(id)).unwrap();
     }
     let s = d.stats();
-    // 6 written: 1 in memory (6), 2 spooled (4, 5), 3 dropped (1, 2, 3).
-    assert_eq!(s.rows_dropped.load(Ordering::Relaxed), 1 + 2 + 3);
+    // 6 written: 2 spooled (5, 6), the 4 oldest dropped.
+    assert_eq!(s.rows_dropped.load(Ordering::Relaxed), 1 + 2 + 3 + 4);
     d.transport.down = false;
     drain(&mut d);
-    assert_eq!(d.transport().got, vec![4, 5, 6]);
+    assert_eq!(d.transport().got, vec![5, 6]);
     // Without a spool, past the memory bound the oldest is dropped.
     let mut d =
         Delivery::new("t", Fake { down: true, ..Fake::default() }, cfg(101, None, 0)).unwrap();

@@ -262,6 +262,9 @@ fn outage_mid_stream_loses_nothing() {
     let live = "plugin=\"live\"";
     assert!(daemon::metric_sum(&text, "pmacct_sink_retries_total", live) > 0, "{text}");
     assert!(daemon::metric_sum(&text, "pmacct_sink_spool_items", live) > 0, "{text}");
+    let failed_at = daemon::metric_sum(&text, "pmacct_sink_last_error_time_seconds", live);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock");
+    assert!(failed_at + 60 > now.as_secs() && failed_at <= now.as_secs(), "{text}");
     ch.resume();
     std::thread::sleep(std::time::Duration::from_millis(2500));
     let text = daemon::scrape(metrics);

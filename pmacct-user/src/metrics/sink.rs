@@ -27,6 +27,8 @@ pub struct SinkMetrics {
     pub queue_bytes: Family<PluginLabels, Gauge>,
     pub spool_items: Family<PluginLabels, Gauge>,
     pub spool_bytes: Family<PluginLabels, Gauge>,
+    /// Unix time of the last failed send (the message is in the log).
+    pub last_error_time: Family<PluginLabels, Gauge>,
     pub send_seconds: Family<PluginLabels, Histogram, fn() -> Histogram>,
 }
 
@@ -42,6 +44,7 @@ impl Default for SinkMetrics {
             queue_bytes: Family::default(),
             spool_items: Family::default(),
             spool_bytes: Family::default(),
+            last_error_time: Family::default(),
             send_seconds: Family::new_with_constructor(latency_histogram),
         }
     }
@@ -82,6 +85,11 @@ impl SinkMetrics {
             ("sink_queue_bytes", "Bytes waiting in memory", &self.queue_bytes),
             ("sink_spool_items", "Items waiting in the spool directory", &self.spool_items),
             ("sink_spool_bytes", "Bytes in the spool directory", &self.spool_bytes),
+            (
+                "sink_last_error_time_seconds",
+                "Unix time of the last failed send (the error is logged)",
+                &self.last_error_time,
+            ),
         ];
         for (name, help, f) in gauges {
             r.register(name, help, f.clone());
@@ -118,6 +126,7 @@ impl SinkMetrics {
         gauge(&self.queue_bytes, &s.queued_bytes);
         gauge(&self.spool_items, &s.spool_items);
         gauge(&self.spool_bytes, &s.spool_bytes);
+        gauge(&self.last_error_time, &s.last_error_unix);
         let samples: Vec<f64> = match s.latencies.lock() {
             Ok(mut l) => std::mem::take(&mut *l),
             Err(_) => Vec::new(),

@@ -90,6 +90,8 @@ pub struct DeliveryStats {
     /// Send latencies (seconds) not yet exported.
     pub latencies: Mutex<Vec<f64>>,
     pub last_error: Mutex<String>,
+    /// Unix time of the last failed send (0: none yet).
+    pub last_error_unix: AtomicU64,
 }
 
 /// A transport behind a bounded, spooling, retrying queue.
@@ -280,6 +282,10 @@ impl<T: Transport> Delivery<T> {
                     if let Ok(mut l) = self.stats.last_error.lock() {
                         l.clone_from(&e);
                     }
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs());
+                    self.stats.last_error_unix.store(now, Ordering::Relaxed);
                     let wait = self.jitter(self.backoff);
                     warn!(sink = %self.name, error = %e, retry_in_ms = wait.as_millis() as u64, "send failed");
                     self.next_try = Instant::now() + wait;

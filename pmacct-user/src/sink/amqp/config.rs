@@ -63,6 +63,8 @@ pub enum AmqpConfigError {
     Variable { key: String, var: String },
     #[error("amqp_exchange_type '{0}': expected direct, fanout, topic or headers")]
     ExchangeType(String),
+    #[error("amqp: cannot start the I/O runtime: {0}")]
+    Runtime(String),
 }
 
 /// The variables a routing key may hold.

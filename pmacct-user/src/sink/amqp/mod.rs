@@ -67,7 +67,7 @@ impl AmqpSink {
             .thread_name("amqp-io")
             .enable_all()
             .build()
-            .map_err(|_| AmqpConfigError::ExchangeType("runtime".into()))?;
+            .map_err(|e| AmqpConfigError::Runtime(e.to_string()))?;
         let writer_id = format!("{plugin}/{}", std::process::id());
         Ok(Self { cfg, writer_id, rt, conn: None, published: 0 })
     }

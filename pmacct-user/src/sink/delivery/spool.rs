@@ -1,6 +1,6 @@
 //! The on-disk part of a sink's queue: one file per item, named by a sequence number so a
-//! directory listing gives the order; written to a temp name then renamed, so a crash leaves
-//! either a whole item or none.
+//! directory listing gives the order; written to a temp name, synced, then renamed (and the
+//! directory synced), so a crash or power loss leaves either a whole item or none.
 //!
 //! File layout: `rows` (u64 LE), `meta` length (u32 LE), `meta`, then the payload.
 
@@ -73,8 +73,16 @@ impl Spool {
         data.extend_from_slice(&(item.meta.len() as u32).to_le_bytes());
         data.extend_from_slice(item.meta.as_bytes());
         data.extend_from_slice(&item.payload);
-        fs::write(&tmp, &data)?;
+        {
+            // Durable before it is visible: a crash leaves the whole item or none.
+            let mut f = fs::File::create(&tmp)?;
+            io::Write::write_all(&mut f, &data)?;
+            f.sync_all()?;
+        }
         fs::rename(&tmp, &path)?;
+        if let Ok(dir) = fs::File::open(&self.dir) {
+            let _ = dir.sync_all(); // the rename itself
+        }
         self.next += 1;
         self.bytes += data.len() as u64;
         self.files.push_back((seq, path, data.len() as u64));

@@ -47,11 +47,14 @@ fn send(addr: SocketAddr, data: &[u8]) {
     }
 }
 
+/// The complete lines of a log the daemon may be writing right now (a last line without its
+/// newline is still being written and is left for the next read).
 fn read_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("json line"))
+        .split_inclusive('\n')
+        .filter(|l| l.ends_with('\n'))
+        .map(|l| serde_json::from_str(l.trim_end()).expect("json line"))
         .collect()
 }
 

@@ -3,6 +3,8 @@
 //! `expected.out` (Influx line protocol, what telegraf decoded from the same `.bin` datagrams)
 //! must match one decoded record, field by field, for every field both decoders carry.
 
+mod telegraf_support;
+
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -36,33 +38,9 @@ fn decode_case(dir: &str) -> (Vec<FlowRecord>, Vec<String>) {
     (out, errors)
 }
 
-/// `(measurement, fields)` of each line; string values unquoted, `u` suffixes dropped.
 fn influx_lines(dir: &str) -> Vec<(String, HashMap<String, String>)> {
     let text = std::fs::read_to_string(cases().join(dir).join("expected.out")).expect("expected");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            let (mut parts, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-            for c in line.chars() {
-                match c {
-                    '"' => quoted = !quoted,
-                    ' ' | ',' if !quoted => parts.push(std::mem::take(&mut cur)),
-                    c => cur.push(c),
-                }
-            }
-            parts.push(cur);
-            let measurement = parts.first().cloned().unwrap_or_default();
-            let fields = parts
-                .iter()
-                .filter_map(|p| p.split_once('='))
-                .map(|(k, v)| {
-                    let v = v.strip_suffix('u').filter(|n| n.parse::<u64>().is_ok()).unwrap_or(v);
-                    (k.to_string(), v.to_string())
-                })
-                .collect();
-            (measurement, fields)
-        })
-        .collect()
+    telegraf_support::parse(&text)
 }
 
 fn proto_number(name: &str) -> u8 {
@@ -82,10 +60,6 @@ fn tcp_flags(bits: u8) -> String {
         .enumerate()
         .map(|(i, c)| if bits & (0x80 >> i) != 0 { c } else { '.' })
         .collect()
-}
-
-fn mac(m: [u8; 6]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
 }
 
 /// Matches the first `lines` flow lines of `dir` to distinct records and compares the shared
@@ -134,8 +108,8 @@ fn check(dir: &str, lines: usize) -> (usize, Vec<String>) {
             ("dst_mask", f.dst_mask.to_string()),
             ("next_hop", f.nexthop.to_string()),
             ("vlan_src", f.vlan.to_string()),
-            ("in_src_mac", mac(f.src_mac)),
-            ("out_dst_mac", mac(f.dst_mac)),
+            ("in_src_mac", telegraf_support::mac(f.src_mac)),
+            ("out_dst_mac", telegraf_support::mac(f.dst_mac)),
         ] {
             if let Some(v) = get(key) {
                 assert_eq!(ours, v, "{key} in {ctx}");

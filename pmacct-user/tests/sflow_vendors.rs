@@ -2,6 +2,8 @@
 //! without a panic, and where expected output sits beside a file (telegraf `expected.out`,
 //! tcpdump `.out`) the decoded fields match it. Per-file counts are printed (`--nocapture`).
 
+mod telegraf_support;
+
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -85,34 +87,10 @@ fn every_sflow_file_decodes_without_panic() {
     }
 }
 
-/// Influx line protocol fields of `expected.out` lines (`key=value`, strings unquoted, `u`
-/// suffixes dropped).
+/// Influx line protocol fields of `expected.out` lines (see [`telegraf_support::parse`]).
 fn influx_lines(rel: &str) -> Vec<HashMap<String, String>> {
     let text = std::fs::read_to_string(vendors(rel)).expect("expected.out");
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|line| {
-            // measurement,tags fields timestamp: split on unquoted spaces and commas.
-            let (mut parts, mut cur, mut quoted) = (Vec::new(), String::new(), false);
-            for c in line.chars() {
-                match c {
-                    '"' => quoted = !quoted,
-                    ' ' | ',' if !quoted => parts.push(std::mem::take(&mut cur)),
-                    c => cur.push(c),
-                }
-            }
-            parts.push(cur);
-            parts
-                .iter()
-                .filter_map(|p| p.split_once('='))
-                .map(|(k, v)| (k.to_string(), v.trim_end_matches('u').to_string()))
-                .collect()
-        })
-        .collect()
-}
-
-fn mac(m: [u8; 6]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+    telegraf_support::parse(&text).into_iter().map(|(_, fields)| fields).collect()
 }
 
 fn generic(d: &Decoded) -> Vec<(&CounterRecord, pmacct_user::decode::sflow::IfCounters)> {
@@ -155,8 +133,8 @@ fn check_telegraf(dir: &str, file: &str) -> (usize, usize) {
             }
             assert_eq!(f.fields.sampling_rate.to_string(), get("sampling_interval"), "{dir}");
             assert_eq!(f.counters.bytes.to_string(), get("l2_bytes"), "{dir}");
-            assert_eq!(mac(f.fields.src_mac), get("in_src_mac"), "{dir}");
-            assert_eq!(mac(f.fields.dst_mac), get("out_dst_mac"), "{dir}");
+            assert_eq!(telegraf_support::mac(f.fields.src_mac), get("in_src_mac"), "{dir}");
+            assert_eq!(telegraf_support::mac(f.fields.dst_mac), get("out_dst_mac"), "{dir}");
             assert_eq!(f.fields.peer_src_ip.to_string(), get("agent_ip"), "{dir}");
             flows += 1;
         } else if e.contains_key("interface") {

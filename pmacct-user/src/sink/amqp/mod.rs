@@ -145,9 +145,8 @@ impl Transport for AmqpSink {
             let stamps = batch.history.then_some((start, batch.flushed_at));
             json::row(&mut line, batch.primitives, k, c, stamps, ts);
             // pmacct's amqp plugin adds the writer after the counters.
-            let body = line.trim_end_matches('\n').trim_end_matches('}').to_string();
-            line.clear();
-            line.push_str(&body);
+            let body = line.trim_end_matches('\n').trim_end_matches('}').len();
+            line.truncate(body);
             line.push_str(", \"writer_id\": \"");
             line.push_str(&self.writer_id);
             line.push_str("\"}");

@@ -98,14 +98,9 @@ fn row(
     }
 }
 
-/// Every aggregate of `batch` as RowBinary rows of `schema`; returns the bytes and the rows.
-/// `stamp_inserted` is the bin start (the flush time for plugins without history),
-/// `stamp_updated` the flush time.
-pub fn encode(batch: &FlushBatch, schema: &Schema, modern: bool) -> (Vec<u8>, usize) {
-    encode_chunks(batch, schema, modern, usize::MAX).pop().unwrap_or_default()
-}
-
-/// Like [`encode`], in chunks of at most `max_rows` rows (one INSERT each).
+/// Every aggregate of `batch` as RowBinary rows of `schema`, in chunks of at most `max_rows`
+/// rows (one INSERT each): the bytes and the rows of each. `stamp_inserted` is the bin start
+/// (the flush time for plugins without history), `stamp_updated` the flush time.
 pub fn encode_chunks(
     batch: &FlushBatch,
     schema: &Schema,
@@ -161,7 +156,7 @@ mod tests {
             flushed_at: 1_700_000_000,
             bins: vec![Bin { start: 0, entries: vec![(k, c)] }],
         };
-        let (bytes, rows) = encode(&batch, &schema, false);
+        let (bytes, rows) = encode_chunks(&batch, &schema, false, usize::MAX).remove(0);
         assert_eq!(rows, 1);
         let mut two = batch.clone();
         two.bins[0].entries.push((k, c));

@@ -49,8 +49,18 @@ primitives! {
     Etype => "etype", "ETYPE", "etype";
     SrcAs => "src_as", "SRC_AS", "as_src";
     DstAs => "dst_as", "DST_AS", "as_dst";
+    StdComm => "std_comm", "COMMS", "comms";
+    ExtComm => "ext_comm", "ECOMMS", "ecomms";
+    LrgComm => "lrg_comm", "LCOMMS", "lcomms";
+    SrcStdComm => "src_std_comm", "SRC_COMMS", "comms_src";
+    SrcExtComm => "src_ext_comm", "SRC_ECOMMS", "ecomms_src";
+    SrcLrgComm => "src_lrg_comm", "SRC_LCOMMS", "lcomms_src";
+    AsPath => "as_path", "AS_PATH", "as_path";
+    SrcAsPath => "src_as_path", "SRC_AS_PATH", "as_path_src";
     LocalPref => "local_pref", "PREF", "local_pref";
+    SrcLocalPref => "src_local_pref", "SRC_PREF", "local_pref_src";
     Med => "med", "MED", "med";
+    SrcMed => "src_med", "SRC_MED", "med_src";
     PeerSrcAs => "peer_src_as", "PEER_SRC_AS", "peer_as_src";
     PeerDstAs => "peer_dst_as", "PEER_DST_AS", "peer_as_dst";
     PeerSrcIp => "peer_src_ip", "PEER_SRC_IP", "peer_ip_src";
@@ -93,8 +103,25 @@ impl Primitive {
         Primitive::ALL.iter().copied().find(|p| p.name().eq_ignore_ascii_case(name))
     }
 
-    const fn bit(self) -> u64 {
-        1u64 << (self as u8)
+    /// Strings of any length (pmacct's "vlen" primitives): the label and the BGP paths and
+    /// communities. pmacct's formatted output cannot print them.
+    pub const fn is_variable_length(self) -> bool {
+        matches!(
+            self,
+            Primitive::Label
+                | Primitive::AsPath
+                | Primitive::SrcAsPath
+                | Primitive::StdComm
+                | Primitive::ExtComm
+                | Primitive::LrgComm
+                | Primitive::SrcStdComm
+                | Primitive::SrcExtComm
+                | Primitive::SrcLrgComm
+        )
+    }
+
+    const fn bit(self) -> u128 {
+        1u128 << (self as u8)
     }
 }
 
@@ -111,7 +138,7 @@ pub struct UnknownPrimitive(pub String);
 
 /// A plugin's aggregate: a set of primitives as a bitmask.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct PrimitiveSet(u64);
+pub struct PrimitiveSet(u128);
 
 impl PrimitiveSet {
     pub const EMPTY: PrimitiveSet = PrimitiveSet(0);
@@ -182,6 +209,16 @@ impl PrimitiveSet {
             peer_dst_as: if has(Primitive::PeerDstAs) { fields.peer_dst_as } else { 0 },
             local_pref: if has(Primitive::LocalPref) { fields.local_pref } else { 0 },
             med: if has(Primitive::Med) { fields.med } else { 0 },
+            as_path: if has(Primitive::AsPath) { fields.as_path } else { 0 },
+            std_comm: if has(Primitive::StdComm) { fields.std_comm } else { 0 },
+            ext_comm: if has(Primitive::ExtComm) { fields.ext_comm } else { 0 },
+            lrg_comm: if has(Primitive::LrgComm) { fields.lrg_comm } else { 0 },
+            src_as_path: if has(Primitive::SrcAsPath) { fields.src_as_path } else { 0 },
+            src_std_comm: if has(Primitive::SrcStdComm) { fields.src_std_comm } else { 0 },
+            src_ext_comm: if has(Primitive::SrcExtComm) { fields.src_ext_comm } else { 0 },
+            src_lrg_comm: if has(Primitive::SrcLrgComm) { fields.src_lrg_comm } else { 0 },
+            src_local_pref: if has(Primitive::SrcLocalPref) { fields.src_local_pref } else { 0 },
+            src_med: if has(Primitive::SrcMed) { fields.src_med } else { 0 },
             out_vlan: if has(Primitive::OutVlan) { fields.out_vlan } else { 0 },
             mpls_label_top: if has(Primitive::MplsLabelTop) { fields.mpls_label_top } else { 0 },
             mpls_label_bottom: if has(Primitive::MplsLabelBottom) {

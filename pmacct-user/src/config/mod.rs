@@ -45,6 +45,23 @@ pub struct Config {
     pub bmp: Option<BmpConfig>,
 }
 
+impl Config {
+    /// Whether a plugin aggregates a BGP string the sFlow decoder can fill from extended
+    /// gateway records (`as_path`, `std_comm`): building them costs a string per sample.
+    pub fn needs_bgp_strings(&self) -> bool {
+        use crate::aggregate::Primitive;
+        self.plugins.iter().flat_map(|p| &p.aggregate).any(|a| {
+            matches!(Primitive::from_name(a.trim()), Some(Primitive::AsPath | Primitive::StdComm))
+        })
+    }
+
+    /// The collectors with the settings derived from the plugins filled in.
+    pub fn collectors_for_run(&self) -> Vec<CollectorConfig> {
+        let bgp_strings = self.needs_bgp_strings();
+        self.collectors.iter().map(|c| CollectorConfig { bgp_strings, ..c.clone() }).collect()
+    }
+}
+
 /// Process-wide settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

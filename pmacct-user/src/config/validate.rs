@@ -123,6 +123,17 @@ impl Config {
                     );
                 }
             }
+            if p.kind == PluginKind::Print && p.output == super::PrintFormat::Formatted {
+                let vlen = p.aggregate.iter().filter_map(|a| Primitive::from_name(a.trim()));
+                for prim in vlen.filter(|x| x.is_variable_length()) {
+                    push(
+                        format!("{key}.aggregate"),
+                        prim.name(),
+                        "no variable-length primitive (label, as_path, std_comm, ...) with \
+                         formatted output, as in pmacct: use csv or json",
+                    );
+                }
+            }
             if let Some(f) = &p.aggregate_filter
                 && let Err(e) = crate::aggregate::filter::Filter::parse(f)
             {
@@ -207,5 +218,18 @@ mod tests {
     fn no_plugin_is_an_error() {
         let err = Config::default().validate().unwrap_err().to_string();
         assert!(err.contains("at least one plugin"), "{err}");
+    }
+
+    #[test]
+    fn variable_length_primitives_are_refused_with_formatted_output() {
+        let mut p = PluginConfig::new("p", PluginKind::Print);
+        p.aggregate = vec!["src_host".into(), "as_path".into(), "std_comm".into()];
+        let cfg = Config { plugins: vec![p.clone()], ..Config::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("plugin[p].aggregate = \"as_path\""), "{err}");
+        assert!(err.contains("plugin[p].aggregate = \"std_comm\""), "{err}");
+        assert!(err.contains("use csv or json"), "{err}");
+        p.output = crate::config::PrintFormat::Csv;
+        assert!(Config { plugins: vec![p], ..Config::default() }.validate().is_ok());
     }
 }

@@ -125,7 +125,7 @@ impl Daemon {
             }
             datapaths.push(dp);
         }
-        let collectors = Collectors::start(&config.collectors)?;
+        let collectors = Collectors::start(&config.collectors_for_run())?;
         let bmp = bmp::BmpService::start(config.bmp.as_ref())?;
         let last_stats = vec![Vec::new(); datapaths.len()];
         let last_records = vec![0; config.plugins.len()];
@@ -297,6 +297,7 @@ impl Daemon {
             .find(|c| c.kind == kind)
             .cloned()
             .unwrap_or_else(|| CollectorConfig::new(kind));
+        let cfg = CollectorConfig { bgp_strings: self.config.needs_bgp_strings(), ..cfg };
         info!(path = %sf.path.display(), replay = sf.replay, collector = collector_name(kind), "replaying export capture");
         let mut last_tick = Instant::now();
         let mut pending: Vec<(usize, FlushBatch)> = Vec::new();

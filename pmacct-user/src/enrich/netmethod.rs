@@ -191,7 +191,10 @@ impl NetResolver {
             f.dst_mask = 0;
         }
         if self.asm & KEEP == 0 {
-            (f.src_as, f.dst_as, f.peer_dst_as) = (0, 0, 0);
+            (f.src_as, f.dst_as, f.peer_src_as, f.peer_dst_as) = (0, 0, 0, 0);
+            // sfacctd installs its as_path / std_comm / local_pref handlers only under the
+            // sflow method too.
+            (f.as_path, f.std_comm, f.local_pref) = (0, 0, 0);
         }
         if self.net & STATIC != 0 && self.mask != 0 {
             if has(Primitive::SrcNet) {

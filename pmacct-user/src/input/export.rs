@@ -94,7 +94,11 @@ fn open_counter_file(path: Option<&Path>) -> Result<CounterSink, ExportError> {
 
 fn sflow_factory(cfg: &CollectorConfig) -> Result<DecoderFactory, ExportError> {
     let sink = open_counter_file(cfg.counter_file.as_deref())?;
-    let opts = SflowOptions { renormalize: cfg.renormalize, ..SflowOptions::default() };
+    let opts = SflowOptions {
+        renormalize: cfg.renormalize,
+        keep_bgp: cfg.bgp_strings,
+        ..SflowOptions::default()
+    };
     Ok(Arc::new(move || {
         Box::new(SflowExport {
             dec: SflowDecoder::new(opts.clone()),

@@ -148,8 +148,14 @@ pub fn compare_prepared(
     min_rows: usize,
     prepare: impl Fn(&Path),
 ) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
+    // KEEP_SIDE_BY_SIDE=1 leaves the configs and outputs behind for a look.
+    let mut tmp = Some(tempfile::tempdir().expect("tmp"));
+    let dir = match std::env::var_os("KEEP_SIDE_BY_SIDE") {
+        Some(_) => tmp.take().map(tempfile::TempDir::keep).expect("tmp"),
+        None => tmp.as_ref().map(|t| t.path().to_path_buf()).expect("tmp"),
+    };
+    eprintln!("side by side in {}", dir.display());
+    let (pm, ours) = (dir.join("pmacct"), dir.join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
     std::fs::create_dir_all(&ours).expect("dir");
     // `traffic/small` names a file under the data directory; a bare name an export capture.
@@ -158,8 +164,8 @@ pub fn compare_prepared(
     } else {
         shared(&format!("exports/{capture}.pcap"))
     };
-    let pm_conf = dir.path().join("pmacct.conf");
-    let our_conf = dir.path().join("ours.conf");
+    let pm_conf = dir.join("pmacct.conf");
+    let our_conf = dir.join("ours.conf");
     std::fs::write(&pm_conf, conf(&cap, global, plugins, &pm)).expect("conf");
     // Tests run in parallel: no Prometheus endpoint (its default port would collide).
     let our_text = conf(&cap, global, plugins, &ours) + OURS_ONLY;

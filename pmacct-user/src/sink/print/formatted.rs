@@ -12,7 +12,17 @@ use crate::record::{Counters, FlowFields};
 pub const fn column(p: Primitive) -> (usize, usize) {
     match p {
         Primitive::Tag | Primitive::Tag2 => (10, 2),
-        Primitive::Label => (0, 0),
+        // Variable-length primitives: refused with formatted output (as pmacct does), see
+        // `PrintOptions` validation.
+        Primitive::Label
+        | Primitive::AsPath
+        | Primitive::SrcAsPath
+        | Primitive::StdComm
+        | Primitive::ExtComm
+        | Primitive::LrgComm
+        | Primitive::SrcStdComm
+        | Primitive::SrcExtComm
+        | Primitive::SrcLrgComm => (0, 0),
         Primitive::SrcMac | Primitive::DstMac => (17, 2),
         Primitive::Vlan => (5, 2),
         Primitive::Cos => (2, 2),
@@ -29,8 +39,8 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::Tos => (3, 4),
         Primitive::SamplingRate => (7, 7),
         Primitive::OutVlan => (8, 2),
-        Primitive::LocalPref => (7, 2),
-        Primitive::Med => (6, 2),
+        Primitive::LocalPref | Primitive::SrcLocalPref => (7, 2),
+        Primitive::Med | Primitive::SrcMed => (6, 2),
         Primitive::PeerSrcAs | Primitive::PeerDstAs => (10, 2),
         Primitive::SamplingDirection => (1, 19),
         Primitive::PostNatSrcHost | Primitive::PostNatDstHost => (45, 2),

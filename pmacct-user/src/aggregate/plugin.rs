@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::mem;
+use std::sync::{Arc, RwLock};
 
 use super::compact::Layout;
 use super::filter::Filter;
@@ -9,9 +10,11 @@ use super::table::KeyedTable;
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
+use crate::enrich::bgp::{AgentMap, BgpStage};
 use crate::enrich::netmethod::NetResolver;
 use crate::enrich::tagfilter::PretagStage;
 use crate::record::{Counters, FlowFields, FlowRecord};
+use crate::routing::Rib;
 
 /// One aggregate table keyed on the full struct: masked key → accumulated counters.
 /// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
@@ -86,6 +89,7 @@ pub struct Plugin {
     layout: Layout,
     filter: Option<Filter>,
     nets: Option<NetResolver>,
+    bgp: Option<BgpStage>,
     pretag: Option<PretagStage>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, KeyedTable>,
@@ -142,6 +146,7 @@ impl Plugin {
             set,
             filter,
             nets,
+            bgp: None,
             pretag,
             bins,
             tables: BTreeMap::new(),
@@ -198,7 +203,7 @@ impl Plugin {
                 b.bin_start(stamp)
             }
         };
-        let key = if self.nets.is_none() && self.pretag.is_none() {
+        let key = if self.nets.is_none() && self.pretag.is_none() && self.bgp.is_none() {
             self.set.mask(&rec.fields)
         } else {
             let mut f = rec.fields;
@@ -210,6 +215,9 @@ impl Plugin {
             }
             if let Some(n) = &self.nets {
                 n.apply(&mut f);
+            }
+            if let Some(b) = &mut self.bgp {
+                b.apply(&mut f);
             }
             self.set.mask(&f)
         };
@@ -231,10 +239,10 @@ impl Plugin {
     pub fn needs(&self) -> PrimitiveSet {
         use super::Primitive as P;
         let mut s = self.set;
-        if s.contains(P::SrcNet) || self.nets.is_some() {
+        if s.contains(P::SrcNet) || self.nets.is_some() || self.bgp.is_some() {
             s.insert(P::SrcHost);
         }
-        if s.contains(P::DstNet) || self.nets.is_some() {
+        if s.contains(P::DstNet) || self.nets.is_some() || self.bgp.is_some() {
             s.insert(P::DstHost);
         }
         if self.filter.is_some() || self.pretag.is_some() {
@@ -255,6 +263,19 @@ impl Plugin {
             }
         }
         s
+    }
+
+    /// Enriches this plugin's records from `rib` (the BMP daemon's) when its aggregate or its
+    /// `nfacctd_as`/`nfacctd_net` methods ask for BGP data; `map` is the loaded
+    /// `bgp_agent_map`.
+    pub fn attach_rib(&mut self, rib: &Arc<RwLock<Rib>>, map: Option<&Arc<AgentMap>>) {
+        use crate::enrich::netmethod::{KEEP, parse_method};
+        let n = &self.cfg.networks;
+        let bits = |v: &Option<String>, as_key| {
+            v.as_deref().and_then(|v| parse_method(v, as_key).ok()).unwrap_or(KEEP)
+        };
+        let (asm, net) = (bits(&n.asn, true), bits(&n.net, false));
+        self.bgp = BgpStage::new(rib.clone(), map.cloned(), &self.cfg.bgp, asm, net, self.set);
     }
 
     /// Re-reads the plugin's maps (pre_tag_map, networks_file), keeping its tables. On an error

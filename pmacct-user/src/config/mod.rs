@@ -183,6 +183,10 @@ pub struct SavefileConfig {
     /// 1:N sampling applied in userspace (pmacct's `sampling_rate`).
     #[serde(default = "one")]
     pub sampling_rate: u32,
+    /// Seconds to wait before playing the file (pmacct's `pcap_savefile_delay`), e.g. for the
+    /// BMP daemon to learn routes first.
+    #[serde(default)]
+    pub delay_secs: u64,
 }
 
 /// Kind of plugin.
@@ -251,6 +255,10 @@ pub struct PluginConfig {
     /// networks_file / networks_mask / nfacctd_net / nfacctd_as.
     #[serde(default)]
     pub networks: crate::enrich::netmethod::NetworksConfig,
+    /// RIB lookups: `bgp_agent_map`, `bgp_peer_src_as_type`, `bgp_src_*_type` (with
+    /// `nfacctd_as`/`nfacctd_net: bmp` in `networks`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub bgp: crate::enrich::bgp::BgpLookupConfig,
     /// pre_tag_map and the filters on its results.
     #[serde(default)]
     pub pretag: PretagConfig,
@@ -338,8 +346,13 @@ impl PluginConfig {
             amqp: None,
             delivery: None,
             networks: Default::default(),
+            bgp: Default::default(),
             pretag: Default::default(),
             print: Default::default(),
         }
     }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

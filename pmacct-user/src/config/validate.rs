@@ -134,6 +134,24 @@ impl Config {
                     );
                 }
             }
+            for (name, v, as_key) in
+                [("networks.as", &p.networks.asn, true), ("networks.net", &p.networks.net, false)]
+            {
+                let bgp = v.as_deref().and_then(|v| {
+                    crate::enrich::netmethod::parse_method(v, as_key).ok().map(|m| (v, m))
+                });
+                if let Some((v, m)) = bgp
+                    && m & crate::enrich::netmethod::BGP != 0
+                    && m & crate::enrich::netmethod::FALLBACK == 0
+                    && self.bmp.is_none()
+                {
+                    push(
+                        format!("{key}.{name}"),
+                        v,
+                        "a BMP daemon to look routes up in (bmp_daemon: true, or a [bmp] section)",
+                    );
+                }
+            }
             if let Some(f) = &p.aggregate_filter
                 && let Err(e) = crate::aggregate::filter::Filter::parse(f)
             {

@@ -74,6 +74,7 @@ struct State<'a> {
     savefile: Option<PathBuf>,
     savefile_wait: bool,
     savefile_replay: u32,
+    savefile_delay: u64,
     /// Per-plugin sampling rate and the line that last set one by name.
     sampling: Vec<u32>,
     named_sampling_line: Option<usize>,
@@ -102,6 +103,7 @@ pub(super) fn apply(
         savefile: None,
         savefile_wait: false,
         savefile_replay: 1,
+        savefile_delay: 0,
         sampling,
         named_sampling_line: None,
         attach_mode: AttachMode::default(),
@@ -326,6 +328,13 @@ impl State<'_> {
                 self.global_only(line);
                 self.savefile_replay = parse_num(ctx, line)?;
             }
+            "pcap_savefile_delay" => {
+                self.global_only(line);
+                self.savefile_delay = parse_num(ctx, line)?;
+            }
+            "bgp_agent_map" | "bmp_agent_map" | "bgp_peer_src_as_type" | "bgp_src_std_comm_type"
+            | "bgp_src_ext_comm_type" | "bgp_src_lrg_comm_type" | "bgp_src_as_path_type"
+            | "bgp_src_local_pref_type" | "bgp_src_med_type" => self.bgp_key(line)?,
             "debug" => {
                 if parse_bool(ctx, line)? {
                     self.config.daemon.log_level = "debug".into();
@@ -442,6 +451,7 @@ impl State<'_> {
             wait: self.savefile_wait,
             replay: self.savefile_replay,
             sampling_rate: rate,
+            delay_secs: self.savefile_delay,
         });
         if let Some(kind) = flavor.collector() {
             let keys = std::mem::take(&mut self.collector);

@@ -107,7 +107,8 @@ fn savefile_and_sampling() {
             kind: Default::default(),
             wait: true,
             replay: 3,
-            sampling_rate: 10
+            sampling_rate: 10,
+            delay_secs: 0,
         })
     );
     assert_eq!(
@@ -261,8 +262,10 @@ fn networks_keys_per_plugin_and_global() {
     );
     assert_eq!((b.net.as_deref(), b.mask, b.no_lpm), (None, Some(24), true));
     assert_eq!(b.file, a.file);
-    let e = err("plugins: print\nnfacctd_net: bgp\n");
-    assert!(e.contains(":2: nfacctd_net") && e.contains("BGP"), "{e}");
+    let e = err("plugins: print\nnfacctd_net: igp\n");
+    assert!(e.contains(":2: nfacctd_net") && e.contains("IS-IS"), "{e}");
+    let e = err("plugins: print\nnfacctd_net: bmp\n");
+    assert!(e.contains("bmp_daemon"), "{e}");
     let e = err("plugins: print\nnetworks_file: /nonexistent/nets\n");
     assert!(e.contains(":2: networks_file") && e.contains("not found"), "{e}");
     let e = err("plugins: print\nnetworks_file_filter: maybe\n");

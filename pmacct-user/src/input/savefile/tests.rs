@@ -168,6 +168,7 @@ fn options_from_config() {
         wait: false,
         replay: 3,
         sampling_rate: 10,
+        delay_secs: 0,
     };
     let o = SavefileOptions::from_config(&cfg);
     assert_eq!((o.replay, o.sampling_rate, o.renormalize), (3, 10, false));

@@ -126,6 +126,48 @@ impl State<'_> {
         Ok(())
     }
 
+    /// The RIB lookup keys (global in pmacct, applied to every plugin): `bgp_agent_map`
+    /// (`bmp_agent_map`), `bgp_peer_src_as_type`, `bgp_src_*_type`.
+    pub(super) fn bgp_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        let key = line.key.as_str();
+        let targets: Vec<usize> = (0..self.config.plugins.len()).collect();
+        if key.ends_with("_agent_map") {
+            let path = self.ctx.base_dir.join(&line.value);
+            if let Err(e) = crate::enrich::bgp::AgentMap::load(&path) {
+                return Err(self.err(line, e.to_string()));
+            }
+            for i in targets {
+                self.config.plugins[i].bgp.agent_map = Some(path.clone());
+            }
+            return Ok(());
+        }
+        let from_bgp = match line.value.to_ascii_lowercase().as_str() {
+            "bgp" => true,
+            "netflow" | "sflow" => false,
+            "map" => {
+                return Err(self.err(
+                    line,
+                    "`map` (bgp_src_*_map / bgp_peer_src_as_map) is not supported; use bgp or netflow",
+                ));
+            }
+            _ => return Err(self.err(line, "expected bgp, netflow or sflow")),
+        };
+        for i in targets {
+            let b = &mut self.config.plugins[i].bgp;
+            let field = match key {
+                "bgp_peer_src_as_type" => &mut b.peer_src_as,
+                "bgp_src_std_comm_type" => &mut b.src_std_comm,
+                "bgp_src_ext_comm_type" => &mut b.src_ext_comm,
+                "bgp_src_lrg_comm_type" => &mut b.src_lrg_comm,
+                "bgp_src_as_path_type" => &mut b.src_as_path,
+                "bgp_src_local_pref_type" => &mut b.src_local_pref,
+                _ => &mut b.src_med,
+            };
+            *field = from_bgp;
+        }
+        Ok(())
+    }
+
     /// print options: separator, latest file, append, markers, timestamp formats.
     pub(super) fn print_key(&mut self, line: &Line) -> Result<(), ConfigError> {
         let key = line.key.as_str();

@@ -22,7 +22,11 @@ const APT_PACKAGES: &[&str] = &[
     "xz-utils",
     "clickhouse-server",
     "rabbitmq-server",
+    "python3-venv",
 ];
+
+/// chdb (ClickHouse 26.x in-process, PyPI) for the modern-schema ClickHouse tests.
+const CHDB_VERSION: &str = "4.4.0";
 
 /// Everything, in order.
 pub fn setup(apt: bool) -> Result<()> {
@@ -31,6 +35,7 @@ pub fn setup(apt: bool) -> Result<()> {
     bpf_linker(&prefix)?;
     if apt {
         apt_packages()?;
+        chdb_venv()?;
     }
     eprintln!("setup complete");
     Ok(())
@@ -111,6 +116,35 @@ fn linked_llvm_major() -> Option<u32> {
     let ldd = output(Command::new("ldd").arg(path.trim()))?;
     let rest = ldd.split("libLLVM.so.").nth(1)?;
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Where the chdb virtualenv lives (cached between runs on a machine); the tests read it too.
+pub fn chdb_venv_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".cache/pmacct-rs/chdb")
+}
+
+/// A Python virtualenv with chdb, for `tests/sink_clickhouse_modern.rs` (~1 GB, ~2 min).
+fn chdb_venv() -> Result<()> {
+    let dir = chdb_venv_dir();
+    let python = dir.join("bin/python");
+    let probe = format!(
+        "import chdb, importlib.metadata as m; assert m.version('chdb') == '{CHDB_VERSION}'"
+    );
+    if python.exists() && Command::new(&python).args(["-c", &probe]).output()?.status.success() {
+        eprintln!("chdb {CHDB_VERSION} in {}: present", dir.display());
+        return Ok(());
+    }
+    if output(Command::new("sh").args(["-c", "command -v python3"])).is_none() {
+        eprintln!("no python3: skipping chdb (the modern ClickHouse tests will fail)");
+        return Ok(());
+    }
+    run(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&dir))?;
+    run(Command::new(dir.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        &format!("chdb=={CHDB_VERSION}"),
+    ]))
 }
 
 /// `apt-get install` of the missing [`APT_PACKAGES`] (Debian, as root only).

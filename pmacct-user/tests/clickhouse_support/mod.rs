@@ -4,6 +4,8 @@
 //! behind `chdb_http.py`, a small HTTP front speaking the ClickHouse HTTP interface. Killed when
 //! dropped.
 
+#![allow(dead_code)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;

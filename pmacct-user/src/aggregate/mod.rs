@@ -6,6 +6,7 @@
 
 pub mod compact;
 pub mod filter;
+pub mod insert;
 pub mod plugin;
 pub mod primitive;
 pub mod table;
@@ -40,6 +41,10 @@ pub enum AggregateError {
     Networks { plugin: String, error: String },
     #[error("plugin '{plugin}': {error}")]
     Pretag { plugin: String, error: String },
+    #[error(
+        "plugin '{plugin}': pro rating and stitching are mutually exclusive (pmacct refuses them together too)"
+    )]
+    ProRatingStitching { plugin: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }

@@ -83,6 +83,8 @@ pub struct PluginStats {
 pub struct Plugin {
     cfg: PluginConfig,
     set: PrimitiveSet,
+    /// The `sum_*` primitive of the aggregate, if any.
+    sum: Option<super::Primitive>,
     layout: Layout,
     filter: Option<Filter>,
     nets: Option<NetResolver>,
@@ -102,6 +104,18 @@ impl Plugin {
     pub fn new(cfg: &PluginConfig, now: i64, utc: bool) -> Result<Plugin, AggregateError> {
         let set = PrimitiveSet::parse(&cfg.aggregate.join(","))
             .map_err(|e| AggregateError::Aggregate { plugin: cfg.name.clone(), value: e.0 })?;
+        let (set, dropped) = super::insert::normalize_sum(set);
+        if !dropped.is_empty() {
+            let names: Vec<&str> = dropped.iter().map(|p| p.name()).collect();
+            tracing::warn!(
+                plugin = %cfg.name,
+                "a sum_* aggregation is to be used alone (with tag, tag2, flows): {} dropped, as pmacct does",
+                names.join(", ")
+            );
+        }
+        if cfg.stitching && cfg.pro_rating {
+            return Err(AggregateError::ProRatingStitching { plugin: cfg.name.clone() });
+        }
         let roundoff = cfg.history_roundoff.clone().unwrap_or_default();
         validate_roundoff(&roundoff).map_err(|_| AggregateError::Roundoff {
             plugin: cfg.name.clone(),
@@ -123,9 +137,10 @@ impl Plugin {
             .map(Filter::parse)
             .transpose()
             .map_err(|error| AggregateError::Filter { plugin: cfg.name.clone(), error })?;
-        let (nets, warnings) = NetResolver::new(&cfg.networks, set).map_err(|e| {
-            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
-        })?;
+        let (nets, warnings) =
+            NetResolver::new(&cfg.networks, super::insert::expand_sums(set)).map_err(|e| {
+                AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+            })?;
         for w in warnings {
             tracing::warn!(plugin = %cfg.name, "{w}");
         }
@@ -139,6 +154,7 @@ impl Plugin {
         Ok(Plugin {
             cfg: cfg.clone(),
             layout: Layout::of(set),
+            sum: super::insert::sum_of(set),
             set,
             filter,
             nets,
@@ -179,7 +195,9 @@ impl Plugin {
     }
 
     /// Accounts one record: key = the record masked to the aggregate, counters merged into the
-    /// bin of the record's start time (`first_us`, or `now` when unknown).
+    /// bin of the record's start time (`first_us`, or `now` when unknown); with pro rating, into
+    /// every bin the flow spans; with a `sum_*` aggregate, once for the source and once for the
+    /// destination value.
     pub fn account(&mut self, rec: &FlowRecord, now: i64) {
         if let Some(f) = &self.filter
             && !f.matches(&rec.fields)
@@ -187,42 +205,91 @@ impl Plugin {
             self.stats.records_filtered += 1;
             return;
         }
-        let start = match &self.bins {
-            None => 0,
-            Some(b) => {
-                let stamp = if rec.counters.first_us != 0 {
-                    (rec.counters.first_us / 1_000_000) as i64
-                } else {
-                    now
-                };
-                b.bin_start(stamp)
-            }
-        };
-        let key = if self.nets.is_none() && self.pretag.is_none() {
-            self.set.mask(&rec.fields)
+        // A copy only when a map rewrites fields (the common case keys on the record itself).
+        let mut owned;
+        let f = if self.nets.is_none() && self.pretag.is_none() {
+            &rec.fields
         } else {
-            let mut f = rec.fields;
+            owned = rec.fields;
             if let Some(p) = &self.pretag
-                && !p.apply(&mut f)
+                && !p.apply(&mut owned)
             {
                 self.stats.records_filtered += 1;
                 return;
             }
             if let Some(n) = &self.nets {
-                n.apply(&mut f);
+                n.apply(&mut owned);
             }
-            self.set.mask(&f)
+            &owned
         };
-        let layout = self.layout;
-        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
         let mut counters = rec.counters;
         if !self.set.contains(super::Primitive::TcpFlags) {
             counters.tcp_flags = 0;
         }
-        let before = bin.len();
-        bin.merge(&key, &counters);
-        self.stats.entries += (bin.len() - before) as u64;
+        let clock = |now: i64| if now != 0 { now } else { super::unix_now() };
+        // pmacct's stitching: a missing start or end is the current time; records without an
+        // end of their own (sFlow samples, packets) move timestamp_max unconditionally.
+        let mut assign_end = false;
+        if self.cfg.stitching {
+            let now_us = || clock(now).max(0) as u64 * 1_000_000;
+            assign_end = counters.last_us == 0 || rec.fields.export_proto_version == 0;
+            if counters.first_us == 0 {
+                counters.first_us = now_us();
+            }
+            if counters.last_us == 0 {
+                counters.last_us = now_us();
+            }
+        }
+        let Some(bins) = &self.bins else {
+            self.insert(0, f, &counters, assign_end);
+            self.stats.records_in += 1;
+            return;
+        };
+        let start_s = if rec.counters.first_us != 0 {
+            (rec.counters.first_us / 1_000_000) as i64
+        } else {
+            clock(now)
+        };
+        let mut base = bins.bin_start(start_s);
+        if self.cfg.pro_rating && rec.counters.last_us != 0 {
+            let end_s = (rec.counters.last_us / 1_000_000) as i64;
+            let bins = bins.clone();
+            let mut cur = counters;
+            loop {
+                let next = bins.next_start(base);
+                super::insert::pro_rate(&mut cur, &counters, start_s, end_s, base, next);
+                self.insert(base, f, &cur, false);
+                if next >= end_s {
+                    break;
+                }
+                base = next;
+            }
+        } else {
+            self.insert(base, f, &counters, assign_end);
+        }
         self.stats.records_in += 1;
+    }
+
+    /// Merges `c` into bin `start` under the key of `f` (and of its destination value for a
+    /// `sum_*` aggregate).
+    fn insert(&mut self, start: i64, f: &FlowFields, c: &Counters, assign_end: bool) {
+        let (layout, set, sum, stitching) = (self.layout, self.set, self.sum, self.cfg.stitching);
+        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
+        let before = bin.len();
+        let mut put = |key: &FlowFields| {
+            if stitching {
+                bin.merge_with(key, c, |e, c| super::insert::stitch(e, c, assign_end));
+            } else {
+                bin.merge(key, c);
+            }
+        };
+        put(&set.mask(f));
+        if let Some(sum) = sum {
+            let mut g = *f;
+            super::insert::sum_swap(sum, &mut g);
+            put(&set.mask(&g));
+        }
+        self.stats.entries += (bin.len() - before) as u64;
     }
 
     /// The primitives whose input fields this plugin reads: its aggregate, the addresses behind
@@ -230,7 +297,7 @@ impl Plugin {
     /// `pre_tag_map` may test.
     pub fn needs(&self) -> PrimitiveSet {
         use super::Primitive as P;
-        let mut s = self.set;
+        let mut s = super::insert::expand_sums(self.set);
         if s.contains(P::SrcNet) || self.nets.is_some() {
             s.insert(P::SrcHost);
         }
@@ -263,9 +330,10 @@ impl Plugin {
         let cfg = &self.cfg;
         let pretag = PretagStage::new(&cfg.pretag)
             .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
-        let (nets, _) = NetResolver::new(&cfg.networks, self.set).map_err(|e| {
-            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
-        })?;
+        let (nets, _) =
+            NetResolver::new(&cfg.networks, super::insert::expand_sums(self.set)).map_err(|e| {
+                AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+            })?;
         self.pretag = pretag;
         self.nets = nets;
         Ok(())

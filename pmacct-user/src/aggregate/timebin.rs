@@ -258,6 +258,14 @@ impl TimeBins {
         }
     }
 
+    /// Start of the bin after the one starting at `start`.
+    pub fn next_start(&self, start: i64) -> i64 {
+        match self.history.fixed_secs() {
+            Some(slot) => start + slot,
+            None => start + monthly_timeslot(start, self.history.howmany, true, self.utc),
+        }
+    }
+
     /// The roundoff string in use.
     pub fn roundoff(&self) -> &str {
         &self.roundoff

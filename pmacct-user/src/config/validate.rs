@@ -149,6 +149,13 @@ impl Config {
                     "history to be set too",
                 );
             }
+            if p.stitching && p.pro_rating {
+                push(
+                    format!("{key}.pro_rating"),
+                    "true",
+                    "pro_rating and stitching not both (pmacct refuses them together too)",
+                );
+            }
             if p.kind != PluginKind::Print {
                 if let Some(f) = &p.output_file {
                     push(format!("{key}.output_file"), f, "output_file only on print plugins");

@@ -272,6 +272,8 @@ impl State<'_> {
             | "nfacctd_net" | "sfacctd_net" | "pmacctd_net" | "uacctd_net" | "nfacctd_as"
             | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
             | "pmacctd_as_new" => self.networks_key(line)?,
+            "nfacctd_stitching" | "sfacctd_stitching" | "pmacctd_stitching" | "uacctd_stitching"
+            | "nfacctd_pro_rating" => self.time_split_key(line)?,
             "tmp_net_own_field" => self.warnings.push(format!(
                 "line {}: `tmp_net_own_field` accepted without effect: networks always have their own field, as in pmacct 1.7",
                 line.number

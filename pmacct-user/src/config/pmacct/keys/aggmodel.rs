@@ -166,4 +166,20 @@ impl State<'_> {
         }
         Ok(())
     }
+
+    /// `*_stitching` (timestamp_min / timestamp_max) and `nfacctd_pro_rating`, global or per
+    /// plugin as pmacct takes them.
+    pub(super) fn time_split_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        let b = parse_bool(self.ctx, line)?;
+        let pro_rating = line.key.ends_with("pro_rating");
+        for i in self.targets(line, None) {
+            let p = &mut self.config.plugins[i];
+            if pro_rating {
+                p.pro_rating = b;
+            } else {
+                p.stitching = b;
+            }
+        }
+        Ok(())
+    }
 }

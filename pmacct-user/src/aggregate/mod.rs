@@ -5,6 +5,7 @@
 //! [`FlushBatch`] to the plugin's sink.
 
 pub mod compact;
+pub mod custom;
 pub mod filter;
 pub mod insert;
 pub mod plugin;
@@ -45,6 +46,8 @@ pub enum AggregateError {
         "plugin '{plugin}': pro rating and stitching are mutually exclusive (pmacct refuses them together too)"
     )]
     ProRatingStitching { plugin: String },
+    #[error("plugin '{plugin}': aggregate_primitives: {error}")]
+    Custom { plugin: String, error: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }

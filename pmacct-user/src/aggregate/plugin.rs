@@ -85,6 +85,8 @@ pub struct Plugin {
     set: PrimitiveSet,
     /// The `sum_*` primitive of the aggregate, if any.
     sum: Option<super::Primitive>,
+    /// Registry indices of the custom primitives in the aggregate, in its order.
+    custom: Vec<usize>,
     layout: Layout,
     filter: Option<Filter>,
     nets: Option<NetResolver>,
@@ -102,7 +104,11 @@ impl Plugin {
     /// Builds a plugin started at `now` (Unix seconds). `utc` is pmacct's `timestamps_utc`
     /// (calendar arithmetic for bins and roundoff in UTC instead of local time).
     pub fn new(cfg: &PluginConfig, now: i64, utc: bool) -> Result<Plugin, AggregateError> {
-        let set = PrimitiveSet::parse(&cfg.aggregate.join(","))
+        let (builtin, custom_names): (Vec<&String>, Vec<&String>) =
+            cfg.aggregate.iter().partition(|n| super::Primitive::from_name(n.trim()).is_some());
+        let custom = custom_selection(cfg, &custom_names)?;
+        let names: Vec<&str> = builtin.iter().map(|s| s.as_str()).collect();
+        let set = PrimitiveSet::parse(&names.join(","))
             .map_err(|e| AggregateError::Aggregate { plugin: cfg.name.clone(), value: e.0 })?;
         let (set, dropped) = super::insert::normalize_sum(set);
         if !dropped.is_empty() {
@@ -153,8 +159,9 @@ impl Plugin {
             .map_err(|_| AggregateError::RefreshTime { plugin: cfg.name.clone() })?;
         Ok(Plugin {
             cfg: cfg.clone(),
-            layout: Layout::of(set),
+            layout: if custom.is_empty() { Layout::of(set) } else { Layout::of(set).with_custom() },
             sum: super::insert::sum_of(set),
+            custom,
             set,
             filter,
             nets,
@@ -274,6 +281,14 @@ impl Plugin {
     /// `sum_*` aggregate).
     fn insert(&mut self, start: i64, f: &FlowFields, c: &Counters, assign_end: bool) {
         let (layout, set, sum, stitching) = (self.layout, self.set, self.sum, self.cfg.stitching);
+        let custom = &self.custom;
+        let key = |f: &FlowFields| {
+            let mut k = set.mask(f);
+            if !custom.is_empty() {
+                k.custom = super::custom::project(f.custom, custom);
+            }
+            k
+        };
         let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
         let before = bin.len();
         let mut put = |key: &FlowFields| {
@@ -283,11 +298,11 @@ impl Plugin {
                 bin.merge(key, c);
             }
         };
-        put(&set.mask(f));
+        put(&key(f));
         if let Some(sum) = sum {
             let mut g = *f;
             super::insert::sum_swap(sum, &mut g);
-            put(&set.mask(&g));
+            put(&key(&g));
         }
         self.stats.entries += (bin.len() - before) as u64;
     }
@@ -392,4 +407,26 @@ impl Plugin {
         self.stats.flushes += 1;
         batch
     }
+}
+
+/// The registry indices of a plugin's custom primitives, loading its `aggregate_primitives`
+/// file into the registry; a name the file does not define is an unknown primitive.
+fn custom_selection(cfg: &PluginConfig, names: &[&String]) -> Result<Vec<usize>, AggregateError> {
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unknown = |n: &str| AggregateError::Aggregate { plugin: cfg.name.clone(), value: n.into() };
+    let Some(path) = &cfg.aggregate_primitives else { return Err(unknown(names[0])) };
+    let defs = super::custom::load(path)
+        .map_err(|e| AggregateError::Custom { plugin: cfg.name.clone(), error: e.to_string() })?;
+    let idx = super::custom::install(&defs);
+    names
+        .iter()
+        .map(|n| {
+            defs.iter()
+                .position(|d| d.name.eq_ignore_ascii_case(n.trim()))
+                .map(|i| idx[i])
+                .ok_or_else(|| unknown(n))
+        })
+        .collect()
 }

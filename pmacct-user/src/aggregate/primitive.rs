@@ -271,6 +271,8 @@ impl PrimitiveSet {
             },
             // No pmacct primitive prints the IP next hop: never part of a key.
             nexthop: zero_ip,
+            // Custom primitives are a plugin's own selection: it sets the projection.
+            custom: 0,
         }
     }
 }

@@ -248,6 +248,9 @@ pub struct PluginConfig {
     /// `nfacctd_pro_rating`; needs `history`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pro_rating: bool,
+    /// File of custom primitives usable in `aggregate` (pmacct's `aggregate_primitives`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_primitives: Option<PathBuf>,
 }
 
 /// print plugin output details (pmacct keys in the comments).
@@ -333,6 +336,7 @@ impl PluginConfig {
             print: Default::default(),
             stitching: false,
             pro_rating: false,
+            aggregate_primitives: None,
         }
     }
 }

@@ -221,8 +221,12 @@ fn compare_inner(
     let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
     std::fs::create_dir_all(&ours).expect("dir");
-    // `traffic/small` names a file under the data directory; a bare name an export capture.
-    let cap = if capture.contains('/') {
+    // `traffic/small` names a file under the data directory; a bare name an export capture; an
+    // absolute path a capture of its own.
+    let cap = if capture.starts_with('/') {
+        // An absolute path: a capture the test built.
+        std::path::PathBuf::from(capture)
+    } else if capture.contains('/') {
         shared(&format!("{capture}.pcap"))
     } else {
         shared(&format!("exports/{capture}.pcap"))

@@ -1,6 +1,9 @@
 //! The columns a print plugin writes, in pmacct 1.7's order: the aggregate's primitives, a
 //! `sum_*` primitive in its `src_` column, `timestamp_min` / `timestamp_max` after
-//! `timestamp_arrival` when stitching is on; `flows` is a counter, not a column.
+//! `timestamp_arrival` when stitching is on, the custom primitives (`aggregate_primitives`) last
+//! in `aggregate` order; `flows` is a counter, not a column.
+
+use std::borrow::Cow;
 
 use super::value::{TimestampFormat, json_is_string, write_value_ts};
 use crate::aggregate::{Primitive, PrimitiveSet};
@@ -14,6 +17,8 @@ pub enum Column {
     StampMin,
     /// `timestamp_max`: end of the last flow of the aggregate (stitching).
     StampMax,
+    /// A custom primitive: its index in [`crate::aggregate::custom`]'s registry.
+    Custom(usize),
 }
 
 /// Sort key of a column: declaration order, a `sum_*` at its `src_` primitive, the stitching
@@ -29,6 +34,7 @@ fn rank(c: Column) -> u16 {
         Column::Prim(p) => at(p),
         Column::StampMin => at(Primitive::TimestampArrival) + 1,
         Column::StampMax => at(Primitive::TimestampArrival) + 2,
+        Column::Custom(_) => u16::MAX,
     }
 }
 
@@ -51,6 +57,12 @@ impl Columns {
         Columns { cols, flows: set.contains(Primitive::Flows) }
     }
 
+    /// These columns and the custom primitives `custom` (registry indices), in that order.
+    pub fn with_custom(mut self, custom: &[usize]) -> Columns {
+        self.cols.extend(custom.iter().map(|i| Column::Custom(*i)));
+        self
+    }
+
     /// The columns without `label` (pmacct 1.7's formatted output has none).
     pub fn without_label(&self) -> impl Iterator<Item = Column> + '_ {
         self.cols.iter().copied().filter(|c| *c != Column::Prim(Primitive::Label))
@@ -58,29 +70,31 @@ impl Columns {
 }
 
 impl Column {
-    /// CSV / formatted header.
-    pub fn header(self) -> &'static str {
+    /// CSV / formatted header (a custom primitive's name as defined, as pmacct prints it).
+    pub fn header(self) -> Cow<'static, str> {
         match self {
-            Column::Prim(p) => p.header(),
-            Column::StampMin => "TIMESTAMP_MIN",
-            Column::StampMax => "TIMESTAMP_MAX",
+            Column::Prim(p) => Cow::Borrowed(p.header()),
+            Column::StampMin => Cow::Borrowed("TIMESTAMP_MIN"),
+            Column::StampMax => Cow::Borrowed("TIMESTAMP_MAX"),
+            Column::Custom(i) => Cow::Owned(custom_name(i)),
         }
     }
 
     /// JSON key.
-    pub fn json_key(self) -> &'static str {
+    pub fn json_key(self) -> Cow<'static, str> {
         match self {
-            Column::Prim(p) => p.json_key(),
-            Column::StampMin => "timestamp_min",
-            Column::StampMax => "timestamp_max",
+            Column::Prim(p) => Cow::Borrowed(p.json_key()),
+            Column::StampMin => Cow::Borrowed("timestamp_min"),
+            Column::StampMax => Cow::Borrowed("timestamp_max"),
+            Column::Custom(i) => Cow::Owned(custom_name(i)),
         }
     }
 
-    /// Whether the JSON value is a string.
+    /// Whether the JSON value is a string (custom primitives always are, in pmacct).
     pub fn json_is_string(self) -> bool {
         match self {
             Column::Prim(p) => json_is_string(p),
-            Column::StampMin | Column::StampMax => true,
+            Column::StampMin | Column::StampMax | Column::Custom(_) => true,
         }
     }
 
@@ -91,7 +105,24 @@ impl Column {
             // pmacct's compose_timestamp with microseconds, like the timestamp_* primitives.
             Column::StampMin => out.push_str(&ts.format_us(c.first_us)),
             Column::StampMax => out.push_str(&ts.format_us(c.last_us)),
+            Column::Custom(i) => {
+                let defs = crate::aggregate::custom::defined();
+                let vals = crate::aggregate::custom::values(k.custom);
+                if let Some(d) = defs.get(i) {
+                    d.write(out, vals.get(i).and_then(|v| v.as_deref()));
+                }
+            }
         }
+    }
+
+    /// True when pmacct's JSON leaves this column out for key `k` (a custom string that is not
+    /// valid UTF-8).
+    pub fn json_omitted(self, k: &FlowFields) -> bool {
+        let Column::Custom(i) = self else { return false };
+        let vals = crate::aggregate::custom::values(k.custom);
+        crate::aggregate::custom::defined()
+            .get(i)
+            .is_some_and(|d| d.json_invalid(vals.get(i).and_then(|v| v.as_deref())))
     }
 
     /// `(value width, spaces after)` in formatted output.
@@ -99,6 +130,7 @@ impl Column {
         match self {
             Column::Prim(p) => super::formatted::column(p),
             Column::StampMin | Column::StampMax => (30, 1),
+            Column::Custom(i) => (custom_width(i), 2),
         }
     }
 
@@ -107,8 +139,17 @@ impl Column {
         match self {
             Column::Prim(p) => super::formatted::header_width(p),
             Column::StampMin | Column::StampMax => 31,
+            Column::Custom(i) => custom_width(i) + 2,
         }
     }
+}
+
+fn custom_name(i: usize) -> String {
+    crate::aggregate::custom::defined().get(i).map(|d| d.name.clone()).unwrap_or_default()
+}
+
+fn custom_width(i: usize) -> usize {
+    crate::aggregate::custom::defined().get(i).map_or(0, |d| d.formatted_width())
 }
 
 #[cfg(test)]

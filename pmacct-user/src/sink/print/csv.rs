@@ -10,7 +10,7 @@ use crate::record::{Counters, FlowFields};
 pub fn header(cols: &Columns, sep: &str) -> String {
     let mut out = String::new();
     for c in &cols.cols {
-        out.push_str(c.header());
+        out.push_str(&c.header());
         out.push_str(sep);
     }
     out.push_str("PACKETS");

@@ -85,8 +85,9 @@ fn counters_header(cols: &Columns) -> &'static str {
 fn columns_header(out: &mut String, cols: &Columns) {
     // pmacct 1.7's formatted output has no LABEL column.
     for c in cols.without_label() {
-        out.push_str(c.header());
-        pad(out, c.header().len(), c.header_width(), 0);
+        let h = c.header();
+        out.push_str(&h);
+        pad(out, h.len(), c.header_width(), 0);
     }
 }
 

@@ -45,8 +45,11 @@ pub fn row_cols(
     out.push_str("{\"event_type\": \"purge\"");
     let mut val = String::with_capacity(48);
     for col in &cols.cols {
+        if col.json_omitted(k) {
+            continue;
+        }
         out.push_str(", \"");
-        out.push_str(col.json_key());
+        out.push_str(&col.json_key());
         out.push_str("\": ");
         val.clear();
         col.write(&mut val, k, c, ts);

@@ -53,6 +53,8 @@ pub struct PrintOptions {
     pub event: bool,
     /// `*_stitching`: `timestamp_min` / `timestamp_max` columns.
     pub stitching: bool,
+    /// The plugin's custom primitives (registry indices, `aggregate` order).
+    pub custom: Vec<usize>,
 }
 
 impl Default for PrintOptions {
@@ -66,6 +68,7 @@ impl Default for PrintOptions {
             latest_file: None,
             event: false,
             stitching: false,
+            custom: Vec::new(),
         }
     }
 }
@@ -92,6 +95,12 @@ impl PrintOptions {
             latest_file: k.latest_file.clone(),
             event: k.event,
             stitching: cfg.stitching,
+            custom: cfg
+                .aggregate
+                .iter()
+                .filter(|n| crate::aggregate::Primitive::from_name(n.trim()).is_none())
+                .filter_map(|n| crate::aggregate::custom::lookup(n.trim()))
+                .collect(),
             ..PrintOptions::default()
         }
     }
@@ -167,7 +176,7 @@ impl PrintSink {
     }
 
     fn columns(&self, batch: &FlushBatch) -> columns::Columns {
-        columns::Columns::new(batch.primitives, self.opts.stitching)
+        columns::Columns::new(batch.primitives, self.opts.stitching).with_custom(&self.opts.custom)
     }
 
     fn header(&self, batch: &FlushBatch) -> Option<String> {

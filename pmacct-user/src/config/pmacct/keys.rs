@@ -18,6 +18,9 @@
 //!   `networks_file_no_lpm`, `networks_file_filter`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`,
 //!   `nfacctd_as`/... (global only, as in pmacct): per plugin or global
 //!   ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//! - `aggregate_primitives` (global; its names become valid in `aggregate`),
+//!   `nfacctd_stitching` / `sfacctd_stitching` / `pmacctd_stitching` / `uacctd_stitching`,
+//!   `nfacctd_pro_rating` (global or per plugin).
 //! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).

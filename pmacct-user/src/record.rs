@@ -112,6 +112,9 @@ pub struct FlowFields {
     pub export_proto_sysid: u32,
     /// IP next hop (NetFlow 15/62), not the BGP one; no pmacct primitive prints it.
     pub nexthop: IpAddr,
+    /// The `aggregate_primitives` values of the record, interned
+    /// ([`crate::aggregate::custom`]); 0: none.
+    pub custom: u32,
 }
 
 impl Default for FlowFields {
@@ -175,6 +178,7 @@ impl Default for FlowFields {
             export_proto_seqno: 0,
             export_proto_sysid: 0,
             nexthop: zero,
+            custom: 0,
         }
     }
 }
@@ -303,6 +307,7 @@ impl std::hash::Hash for FlowFields {
             export_proto_seqno,
             export_proto_sysid,
             nexthop,
+            custom,
         } = self;
         // The fields most aggregates use get a word each; the rest are folded (xor of rotated
         // words: cheap ALU work instead of a multiply per field). Equality is still decided by
@@ -350,7 +355,7 @@ impl std::hash::Hash for FlowFields {
         mix(*timestamp_end, 53);
         mix(*timestamp_arrival, 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
-        mix(u64::from(*export_proto_sysid), 5);
+        mix(u64::from(*export_proto_sysid) | u64::from(*custom) << 32, 5);
         for (i, ip) in
             [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
                 .into_iter()

@@ -167,9 +167,9 @@ fn capture() -> (tempfile::TempDir, String, usize) {
         pcap.datagram(Ipv4Addr::new(10, 0, 0, 1), 6343, &body);
     }
     let dir = tempfile::tempdir().expect("tmp");
-    let stem = dir.path().join("gateways");
-    pcap.write(&stem.with_extension("pcap"));
-    (dir, stem.display().to_string(), samples_total)
+    let path = dir.path().join("gateways.pcap");
+    pcap.write(&path);
+    (dir, path.display().to_string(), samples_total)
 }
 
 fn plugins() -> Vec<PluginSpec> {
@@ -202,7 +202,7 @@ fn vendor_expanded_samples_with_a_gateway_print_what_sfacctd_prints() {
         eprintln!("skipped: sfacctd or the shared data missing");
         return;
     }
-    let vendor = shared("vendors/tcpdump/tests/sflow_expanded");
+    let vendor = shared("vendors/tcpdump/tests/sflow_expanded.pcap");
     let failures = compare("sfacctd", &vendor.display().to_string(), "", &plugins(), 1);
     assert!(failures.is_empty(), "{failures:#?}");
 }

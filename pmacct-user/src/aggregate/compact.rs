@@ -185,6 +185,7 @@ fields! {
     timestamp_start: u64, timestamp_end: u64, timestamp_arrival: u64,
     export_proto_version: u16, export_proto_seqno: u32, export_proto_sysid: u32,
     nexthop: ip,
+    custom: u32,
 }
 
 impl Layout {
@@ -193,6 +194,12 @@ impl Layout {
     pub fn of(set: PrimitiveSet) -> Layout {
         let fields = present(&set.mask(&probe(0x01))) | present(&set.mask(&probe(0xff)));
         Layout { fields }
+    }
+
+    /// This layout plus the custom primitives' field (a plugin keying on some).
+    pub fn with_custom(self) -> Layout {
+        let f = FlowFields { custom: 1, ..FlowFields::default() };
+        Layout { fields: self.fields | present(&f) }
     }
 }
 

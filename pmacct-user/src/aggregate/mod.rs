@@ -5,7 +5,9 @@
 //! [`FlushBatch`] to the plugin's sink.
 
 pub mod compact;
+pub mod custom;
 pub mod filter;
+pub mod insert;
 pub mod plugin;
 pub mod primitive;
 pub mod table;
@@ -40,6 +42,12 @@ pub enum AggregateError {
     Networks { plugin: String, error: String },
     #[error("plugin '{plugin}': {error}")]
     Pretag { plugin: String, error: String },
+    #[error(
+        "plugin '{plugin}': pro rating and stitching are mutually exclusive (pmacct refuses them together too)"
+    )]
+    ProRatingStitching { plugin: String },
+    #[error("plugin '{plugin}': aggregate_primitives: {error}")]
+    Custom { plugin: String, error: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }

@@ -95,6 +95,16 @@ primitives! {
     ExportProtoSeqno => "export_proto_seqno", "EXPORT_PROTO_SEQNO", "export_proto_seqno";
     ExportProtoVersion => "export_proto_version", "EXPORT_PROTO_VERSION", "export_proto_version";
     ExportProtoSysid => "export_proto_sysid", "EXPORT_PROTO_SYSID", "export_proto_sysid";
+    // Not a key field: the flow counter, printed between PACKETS and BYTES (pmacct's `flows`).
+    Flows => "flows", "FLOWS", "flows";
+    // The `sum_*` aggregations: one key field printed in its `src_` column; every record is
+    // accounted once for its source and once for its destination value (pmacct's
+    // `P_sum_*_insert`). pmacct allows them only alone (plus tag, tag2, flows).
+    SumHost => "sum_host", "SRC_IP", "ip_src";
+    SumNet => "sum_net", "SRC_NET", "net_src";
+    SumAs => "sum_as", "SRC_AS", "as_src";
+    SumPort => "sum_port", "SRC_PORT", "port_src";
+    SumMac => "sum_mac", "SRC_MAC", "mac_src";
 }
 
 impl Primitive {
@@ -180,24 +190,40 @@ impl PrimitiveSet {
         let zero_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         let has = |p| self.contains(p);
         FlowFields {
-            src_mac: if has(Primitive::SrcMac) { fields.src_mac } else { [0; 6] },
+            src_mac: if has(Primitive::SrcMac) || has(Primitive::SumMac) {
+                fields.src_mac
+            } else {
+                [0; 6]
+            },
             dst_mac: if has(Primitive::DstMac) { fields.dst_mac } else { [0; 6] },
             vlan: if has(Primitive::Vlan) { fields.vlan } else { 0 },
             cos: if has(Primitive::Cos) { fields.cos } else { 0 },
             etype: if has(Primitive::Etype) { fields.etype } else { 0 },
-            src_ip: if has(Primitive::SrcHost) { fields.src_ip } else { zero_ip },
+            src_ip: if has(Primitive::SrcHost) || has(Primitive::SumHost) {
+                fields.src_ip
+            } else {
+                zero_ip
+            },
             dst_ip: if has(Primitive::DstHost) { fields.dst_ip } else { zero_ip },
-            src_net: if has(Primitive::SrcNet) { fields.src_net } else { zero_ip },
+            src_net: if has(Primitive::SrcNet) || has(Primitive::SumNet) {
+                fields.src_net
+            } else {
+                zero_ip
+            },
             dst_net: if has(Primitive::DstNet) { fields.dst_net } else { zero_ip },
             src_mask: if has(Primitive::SrcMask) { fields.src_mask } else { 0 },
             dst_mask: if has(Primitive::DstMask) { fields.dst_mask } else { 0 },
-            src_port: if has(Primitive::SrcPort) { fields.src_port } else { 0 },
+            src_port: if has(Primitive::SrcPort) || has(Primitive::SumPort) {
+                fields.src_port
+            } else {
+                0
+            },
             dst_port: if has(Primitive::DstPort) { fields.dst_port } else { 0 },
             proto: if has(Primitive::Proto) { fields.proto } else { 0 },
             tos: if has(Primitive::Tos) { fields.tos } else { 0 },
             in_iface: if has(Primitive::InIface) { fields.in_iface } else { 0 },
             out_iface: if has(Primitive::OutIface) { fields.out_iface } else { 0 },
-            src_as: if has(Primitive::SrcAs) { fields.src_as } else { 0 },
+            src_as: if has(Primitive::SrcAs) || has(Primitive::SumAs) { fields.src_as } else { 0 },
             dst_as: if has(Primitive::DstAs) { fields.dst_as } else { 0 },
             peer_src_ip: if has(Primitive::PeerSrcIp) { fields.peer_src_ip } else { zero_ip },
             peer_dst_ip: if has(Primitive::PeerDstIp) { fields.peer_dst_ip } else { zero_ip },
@@ -282,6 +308,8 @@ impl PrimitiveSet {
             },
             // No pmacct primitive prints the IP next hop: never part of a key.
             nexthop: zero_ip,
+            // Custom primitives are a plugin's own selection: it sets the projection.
+            custom: 0,
         }
     }
 }

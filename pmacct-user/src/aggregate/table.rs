@@ -37,6 +37,31 @@ impl KeyedTable {
         }
     }
 
+    /// Like [`KeyedTable::merge`], with `combine` instead of [`Counters::merge`] when the key
+    /// is already held (a new key takes `c` as it is).
+    pub fn merge_with(
+        &mut self,
+        key: &FlowFields,
+        c: &Counters,
+        combine: impl FnOnce(&mut Counters, &Counters),
+    ) {
+        use std::collections::hash_map::Entry;
+        match self.layout.encode(key) {
+            Some(k) => match self.compact.entry(k) {
+                Entry::Occupied(mut e) => combine(e.get_mut(), c),
+                Entry::Vacant(e) => {
+                    e.insert(*c);
+                }
+            },
+            None => match self.full.entry(*key) {
+                Entry::Occupied(mut e) => combine(e.get_mut(), c),
+                Entry::Vacant(e) => {
+                    e.insert(*c);
+                }
+            },
+        }
+    }
+
     /// Aggregates held.
     pub fn len(&self) -> usize {
         self.compact.len() + self.full.len()

@@ -265,6 +265,17 @@ pub struct PluginConfig {
     /// print: output details (separator, append, timestamp formats).
     #[serde(default)]
     pub print: PrintKeys,
+    /// `timestamp_min` / `timestamp_max` per aggregate (pmacct's `nfacctd_stitching`,
+    /// `sfacctd_stitching`, `pmacctd_stitching`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stitching: bool,
+    /// Split a flow spanning several time bins over them in proportion to time (pmacct's
+    /// `nfacctd_pro_rating`; needs `history`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pro_rating: bool,
+    /// File of custom primitives usable in `aggregate` (pmacct's `aggregate_primitives`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_primitives: Option<PathBuf>,
 }
 
 /// print plugin output details (pmacct keys in the comments).
@@ -349,6 +360,9 @@ impl PluginConfig {
             bgp: Default::default(),
             pretag: Default::default(),
             print: Default::default(),
+            stitching: false,
+            pro_rating: false,
+            aggregate_primitives: None,
         }
     }
 }

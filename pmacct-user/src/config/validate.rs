@@ -113,13 +113,34 @@ impl Config {
             } else if !names.insert(p.name.as_str()) {
                 push(format!("{key}.name"), &p.name, "plugin names to be unique");
             }
+            let custom = match &p.aggregate_primitives {
+                Some(path) => match crate::aggregate::custom::load(path) {
+                    Ok(defs) => defs,
+                    Err(e) => {
+                        let why = format!("a readable custom primitives file ({e})");
+                        push(
+                            format!("{key}.aggregate_primitives"),
+                            &path.display().to_string(),
+                            &why,
+                        );
+                        Vec::new()
+                    }
+                },
+                None => Vec::new(),
+            };
             for prim in &p.aggregate {
-                if Primitive::from_name(prim.trim()).is_none() {
+                let name = prim.trim();
+                if Primitive::from_name(name).is_none()
+                    && !custom.iter().any(|d| d.name.eq_ignore_ascii_case(name))
+                {
                     let known: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
                     push(
                         format!("{key}.aggregate"),
                         prim,
-                        &format!("a known primitive ({})", known.join(", ")),
+                        &format!(
+                            "a known primitive ({}) or one defined in aggregate_primitives",
+                            known.join(", ")
+                        ),
                     );
                 }
             }
@@ -176,6 +197,13 @@ impl Config {
                     format!("{key}.history_roundoff"),
                     p.history_roundoff.as_deref().unwrap_or(""),
                     "history to be set too",
+                );
+            }
+            if p.stitching && p.pro_rating {
+                push(
+                    format!("{key}.pro_rating"),
+                    "true",
+                    "pro_rating and stitching not both (pmacct refuses them together too)",
                 );
             }
             if p.kind != PluginKind::Print {

@@ -174,6 +174,8 @@ fn netflow_factory(cfg: &CollectorConfig) -> DecoderFactory {
     let opts = NetflowOptions {
         time_new: cfg.time_new,
         renormalize: cfg.renormalize,
+        // The plugins, built before the collectors, installed the custom primitives they use.
+        custom: Some(crate::aggregate::custom::defined()).filter(|d| !d.is_empty()),
         ..NetflowOptions::default()
     };
     let templates = cfg.templates_file.clone();

@@ -18,6 +18,9 @@
 //!   `networks_file_no_lpm`, `networks_file_filter`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`,
 //!   `nfacctd_as`/... (global only, as in pmacct): per plugin or global
 //!   ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//! - `aggregate_primitives` (global; its names become valid in `aggregate`),
+//!   `nfacctd_stitching` / `sfacctd_stitching` / `pmacctd_stitching` / `uacctd_stitching`,
+//!   `nfacctd_pro_rating` (global or per plugin).
 //! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
@@ -83,6 +86,10 @@ struct State<'a> {
     renormalize: bool,
     collector: CollectorKeys,
     bmp: BmpKeys,
+    /// `aggregate` names that are not built-in primitives: (line, value, name).
+    custom_names: Vec<(usize, String, String)>,
+    /// `aggregate_primitives` (resolved path).
+    aggregate_primitives: Option<PathBuf>,
 }
 
 /// Applies the lines in order to a config holding `plugins`.
@@ -111,6 +118,8 @@ pub(super) fn apply(
         renormalize: false,
         collector: CollectorKeys::default(),
         bmp: BmpKeys::default(),
+        custom_names: Vec::new(),
+        aggregate_primitives: None,
     };
     for line in lines.iter().filter(|l| l.key != "plugins") {
         st.line(line)?;
@@ -224,14 +233,8 @@ impl State<'_> {
                 for token in line.value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                     let name = token.to_ascii_lowercase();
                     if Primitive::from_name(&name).is_none() {
-                        let known: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
-                        return Err(self.err(
-                            line,
-                            format!(
-                                "unknown or unsupported primitive `{token}` (supported: {})",
-                                known.join(", ")
-                            ),
-                        ));
+                        // Maybe a custom primitive: checked once aggregate_primitives is known.
+                        self.custom_names.push((line.number, line.value.clone(), name.clone()));
                     }
                     names.push(name);
                 }
@@ -274,6 +277,9 @@ impl State<'_> {
             | "nfacctd_net" | "sfacctd_net" | "pmacctd_net" | "uacctd_net" | "nfacctd_as"
             | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
             | "pmacctd_as_new" => self.networks_key(line)?,
+            "aggregate_primitives" => self.aggregate_primitives_key(line)?,
+            "nfacctd_stitching" | "sfacctd_stitching" | "pmacctd_stitching" | "uacctd_stitching"
+            | "nfacctd_pro_rating" => self.time_split_key(line)?,
             "tmp_net_own_field" => self.warnings.push(format!(
                 "line {}: `tmp_net_own_field` accepted without effect: networks always have their own field, as in pmacct 1.7",
                 line.number
@@ -420,6 +426,7 @@ impl State<'_> {
     }
 
     fn finish(mut self) -> Result<Config, ConfigError> {
+        self.check_custom_names()?;
         let rate = self.sampling.first().copied().unwrap_or(1);
         if self.sampling.iter().any(|&r| r != rate) {
             let line = self.named_sampling_line.unwrap_or(0);

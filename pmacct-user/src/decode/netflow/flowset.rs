@@ -197,6 +197,9 @@ fn data_set(
                 rec.counters.renormalize(rate);
                 rec.fields.sampling_rate = 1;
             }
+            if let Some(defs) = &ctx.opts.custom {
+                rec.fields.custom = custom_values(&view, defs);
+            }
             if ctx.opts.keep_enterprise_fields && tpl.has_enterprise {
                 keep_enterprise(ctx.enterprise, out.len(), &view);
             }
@@ -206,6 +209,35 @@ fn data_set(
         off += len;
     }
     n
+}
+
+/// pmacct's `NF_custom_primitives_handler`: every defined primitive's value in the record,
+/// interned. IANA elements below 384 are read at their (first) place in the template; the others
+/// at the n-th occurrence the definition's `repeat` names.
+fn custom_values(v: &View<'_>, defs: &[crate::aggregate::custom::CustomPrimitive]) -> u32 {
+    let vals = defs
+        .iter()
+        .map(|d| {
+            let std = d.pen == 0 && d.field_type < 384;
+            let mut seen = 0u8;
+            v.tpl
+                .fields
+                .iter()
+                .zip(v.locs)
+                .find_map(|(f, (o, l))| {
+                    if f.pen != d.pen || f.id != d.field_type {
+                        return None;
+                    }
+                    if !std && seen != d.repeat {
+                        seen += 1;
+                        return None;
+                    }
+                    slice(v.data, *o as usize, usize::from(*l))
+                })
+                .and_then(|b| d.store(b))
+        })
+        .collect();
+    crate::aggregate::custom::intern(vals)
 }
 
 fn keep_enterprise(dst: &mut Vec<EnterpriseField>, record: usize, v: &View<'_>) {

@@ -141,6 +141,13 @@ impl Filter {
                 Primitive::ExportProtoSysid => {
                     f.export_proto_sysid = value.parse().map_err(|_| bad())?
                 }
+                Primitive::SumHost => f.src_ip = ip()?,
+                Primitive::SumNet => f.src_net = ip()?,
+                Primitive::SumAs => f.src_as = value.parse().map_err(|_| bad())?,
+                Primitive::SumPort => f.src_port = value.parse().map_err(|_| bad())?,
+                Primitive::SumMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
+                // A counter, not a key: nothing to match on.
+                Primitive::Flows => return Err(FilterError::Primitive(key.into())),
             }
             terms.push((p, f, flags));
         }

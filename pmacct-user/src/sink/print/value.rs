@@ -173,6 +173,9 @@ pub fn json_is_string(p: Primitive) -> bool {
             | Primitive::TimestampStart
             | Primitive::TimestampEnd
             | Primitive::TimestampArrival
+            | Primitive::SumHost
+            | Primitive::SumNet
+            | Primitive::SumMac
     )
 }
 
@@ -318,6 +321,21 @@ pub fn write_value_ts(
         Primitive::ExportProtoSeqno => write!(out, "{}", k.export_proto_seqno),
         Primitive::ExportProtoVersion => write!(out, "{}", k.export_proto_version),
         Primitive::ExportProtoSysid => write!(out, "{}", k.export_proto_sysid),
+        Primitive::Flows => write!(out, "{}", c.flows),
+        Primitive::SumHost => {
+            write_ip(out, &k.src_ip);
+            Ok(())
+        }
+        Primitive::SumNet => {
+            write_ip(out, &k.src_net);
+            Ok(())
+        }
+        Primitive::SumAs => write!(out, "{}", k.src_as),
+        Primitive::SumPort => write!(out, "{}", k.src_port),
+        Primitive::SumMac => {
+            write_mac(out, &k.src_mac);
+            Ok(())
+        }
     };
 }
 

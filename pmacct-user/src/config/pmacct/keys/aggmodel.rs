@@ -208,4 +208,60 @@ impl State<'_> {
         }
         Ok(())
     }
+
+    /// `*_stitching` (timestamp_min / timestamp_max) and `nfacctd_pro_rating`, global or per
+    /// plugin as pmacct takes them.
+    pub(super) fn time_split_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        let b = parse_bool(self.ctx, line)?;
+        let pro_rating = line.key.ends_with("pro_rating");
+        for i in self.targets(line, None) {
+            let p = &mut self.config.plugins[i];
+            if pro_rating {
+                p.pro_rating = b;
+            } else {
+                p.stitching = b;
+            }
+        }
+        Ok(())
+    }
+
+    /// `aggregate_primitives` (global, as in pmacct): the file is read now so a bad entry names
+    /// its line; every plugin gets it.
+    pub(super) fn aggregate_primitives_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        self.global_only(line);
+        let path = self.ctx.base_dir.join(&line.value);
+        if let Err(e) = crate::aggregate::custom::load(&path) {
+            return Err(self.err(line, e.to_string()));
+        }
+        for p in &mut self.config.plugins {
+            p.aggregate_primitives = Some(path.clone());
+        }
+        self.aggregate_primitives = Some(path);
+        Ok(())
+    }
+
+    /// `aggregate` names that are no built-in primitive must be defined in
+    /// `aggregate_primitives`: an unknown primitive is an error, as in pmacct.
+    pub(super) fn check_custom_names(&self) -> Result<(), ConfigError> {
+        let defs = match &self.aggregate_primitives {
+            Some(p) => crate::aggregate::custom::load(p).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        for (number, value, name) in &self.custom_names {
+            if !defs.iter().any(|d| &d.name == name) {
+                let known: Vec<&str> =
+                    crate::aggregate::Primitive::ALL.iter().map(|p| p.name()).collect();
+                return Err(self.ctx.err(
+                    *number,
+                    "aggregate",
+                    value,
+                    format!(
+                        "unknown or unsupported primitive `{name}` (supported: {}, or a name defined in aggregate_primitives)",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
 }

@@ -13,8 +13,9 @@ use crate::record::{Counters, FlowFields};
 pub const fn column(p: Primitive) -> (usize, usize) {
     match p {
         Primitive::Tag | Primitive::Tag2 => (10, 2),
-        // Variable-length primitives: refused with formatted output (as pmacct does), see
-        // `PrintOptions` validation.
+        // Variable-length primitives (`Primitive::is_variable_length`): refused with formatted
+        // output, as pmacct does (see `Config::validate`). Listed so a new primitive cannot be
+        // forgotten here.
         Primitive::Label
         | Primitive::AsPath
         | Primitive::SrcAsPath

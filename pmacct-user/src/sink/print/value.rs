@@ -144,39 +144,31 @@ impl TimestampFormat {
 
 /// Whether a primitive's JSON value is a string (else an integer).
 pub fn json_is_string(p: Primitive) -> bool {
-    matches!(
-        p,
-        Primitive::SrcMac
-            | Primitive::DstMac
-            | Primitive::Etype
-            | Primitive::PeerSrcIp
-            | Primitive::PeerDstIp
-            | Primitive::Label
-            | Primitive::AsPath
-            | Primitive::SrcAsPath
-            | Primitive::StdComm
-            | Primitive::ExtComm
-            | Primitive::LrgComm
-            | Primitive::SrcStdComm
-            | Primitive::SrcExtComm
-            | Primitive::SrcLrgComm
-            | Primitive::SrcHost
-            | Primitive::DstHost
-            | Primitive::SrcNet
-            | Primitive::DstNet
-            | Primitive::TcpFlags
-            | Primitive::Proto
-            | Primitive::SamplingDirection
-            | Primitive::PostNatSrcHost
-            | Primitive::PostNatDstHost
-            | Primitive::FwdStatus
-            | Primitive::TimestampStart
-            | Primitive::TimestampEnd
-            | Primitive::TimestampArrival
-            | Primitive::SumHost
-            | Primitive::SumNet
-            | Primitive::SumMac
-    )
+    p.is_variable_length()
+        || matches!(
+            p,
+            Primitive::SrcMac
+                | Primitive::DstMac
+                | Primitive::Etype
+                | Primitive::PeerSrcIp
+                | Primitive::PeerDstIp
+                | Primitive::SrcHost
+                | Primitive::DstHost
+                | Primitive::SrcNet
+                | Primitive::DstNet
+                | Primitive::TcpFlags
+                | Primitive::Proto
+                | Primitive::SamplingDirection
+                | Primitive::PostNatSrcHost
+                | Primitive::PostNatDstHost
+                | Primitive::FwdStatus
+                | Primitive::TimestampStart
+                | Primitive::TimestampEnd
+                | Primitive::TimestampArrival
+                | Primitive::SumHost
+                | Primitive::SumNet
+                | Primitive::SumMac
+        )
 }
 
 /// Appends one primitive's value as pmacct prints it in CSV and formatted output (and, quoted

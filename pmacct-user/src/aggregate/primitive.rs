@@ -156,7 +156,8 @@ impl PrimitiveSet {
     /// Parses pmacct's comma-separated `aggregate` value (`src_host, dst_host, proto`).
     pub fn parse(list: &str) -> Result<PrimitiveSet, UnknownPrimitive> {
         let mut set = PrimitiveSet::EMPTY;
-        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        // `none` selects nothing: one grand total, as in pmacct.
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "none") {
             let p = Primitive::from_name(name).ok_or_else(|| UnknownPrimitive(name.to_string()))?;
             set.insert(p);
         }

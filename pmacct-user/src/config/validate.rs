@@ -131,6 +131,7 @@ impl Config {
             for prim in &p.aggregate {
                 let name = prim.trim();
                 if Primitive::from_name(name).is_none()
+                    && !name.eq_ignore_ascii_case("none")
                     && !custom.iter().any(|d| d.name.eq_ignore_ascii_case(name))
                 {
                     let known: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();

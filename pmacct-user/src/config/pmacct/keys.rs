@@ -230,7 +230,9 @@ impl State<'_> {
         match key {
             "aggregate" => {
                 let mut names = Vec::new();
-                for token in line.value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                // `none`: one grand total (pmacct's "single aggregate for all traffic").
+                let tokens = line.value.split(',').map(str::trim);
+                for token in tokens.filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none")) {
                     let name = token.to_ascii_lowercase();
                     if Primitive::from_name(&name).is_none() {
                         // Maybe a custom primitive: checked once aggregate_primitives is known.

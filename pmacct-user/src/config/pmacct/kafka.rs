@@ -8,10 +8,12 @@ fn number<T: std::str::FromStr>(value: &str) -> Result<T, String> {
     value.trim().parse().map_err(|_| "expected a number".to_string())
 }
 
-/// What `kafka_<field>: value` did: applied, or accepted without effect (the note says why).
+/// What `kafka_<field>: value` did: applied, accepted without effect (the note says why), or
+/// not a key pmacct-rs knows (listed with the other ignored keys).
 pub(super) enum Applied {
     Set,
     NoEffect(&'static str),
+    Unknown,
 }
 
 /// Applies `kafka_<field>: value` (paths relative to `base`); the error says what was
@@ -44,7 +46,7 @@ pub(super) fn apply(
         }
         "output" if value.trim().eq_ignore_ascii_case("json") => {}
         "output" => return Err("only json is supported".into()),
-        _ => return Err(format!("kafka_{field} is not supported")),
+        _ => return Ok(Applied::Unknown),
     }
     cfg.validate().map(|_| Applied::Set).map_err(|e| e.to_string())
 }
@@ -62,7 +64,8 @@ mod tests {
                     kafka_broker_host: 10.0.0.5\nkafka_broker_port[k]: 9093\n\
                     kafka_topic[k]: flows.$peer_src_ip\nkafka_partition_key[k]: $src_host\n\
                     kafka_partition[k]: 2\nkafka_refresh_time[k]: 30\nkafka_output[k]: json\n\
-                    kafka_max_writers[k]: 4\nkafka_config_file[k]: rdkafka.conf\npost_tag[k]: 7\n";
+                    kafka_max_writers[k]: 4\nkafka_config_file[k]: rdkafka.conf\npost_tag[k]: 7\n\
+                    kafka_cache_entries[k]: 1000\n";
         let (cfg, warnings) = parse_pmacct_as(text, Path::new("/etc/p"), Flavor::Nfacctd).unwrap();
         let k = cfg.plugins.iter().find(|p| p.name == "k").unwrap();
         assert_eq!(k.kind, PluginKind::Kafka);
@@ -74,6 +77,7 @@ mod tests {
         assert_eq!((kafka.partition, kafka.partition_key.as_deref()), (2, Some("$src_host")));
         assert_eq!(kafka.config_file.as_deref(), Some(Path::new("/etc/p/rdkafka.conf")));
         assert!(warnings.iter().any(|w| w.contains("kafka_max_writers")), "{warnings:?}");
+        assert!(warnings.iter().any(|w| w.contains("kafka_cache_entries (line 13)")), "{warnings:?}");
         assert!(cfg.plugins.iter().find(|p| p.name == "p").unwrap().kafka.is_none());
         let err = parse_pmacct_as(
             "plugins: kafka[k]\naggregate: src_host\nkafka_topic_rr: 2\nkafka_topic: x.$tag\n",

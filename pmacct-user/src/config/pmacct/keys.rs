@@ -24,7 +24,8 @@
 //!   `maps_refresh` (maps are re-read on SIGHUP).
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   a CSV separator of more than one character.
-//! - `bmp_*` keys: see [`super::bmp`].
+//! - `bmp_*` keys: see [`super::bmp`]; `amqp_*` and `kafka_*` keys of those plugins: see
+//!   `super::amqp` and `super::kafka` (an unknown `kafka_*` key joins the ignored ones).
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
@@ -383,14 +384,18 @@ impl State<'_> {
     /// `kafka_*` keys of kafka plugins.
     fn kafka_key(&mut self, line: &Line, field: &str) -> Result<(), ConfigError> {
         let base = self.ctx.base_dir.to_path_buf();
-        let mut note = None;
+        let (mut note, mut unknown) = (None, false);
         for i in self.targets(line, Some(PluginKind::Kafka)) {
             let cfg = self.config.plugins[i].kafka.get_or_insert_with(Default::default);
             match super::kafka::apply(cfg, field, &line.value, &base) {
                 Ok(super::kafka::Applied::Set) => {}
                 Ok(super::kafka::Applied::NoEffect(why)) => note = Some(why),
+                Ok(super::kafka::Applied::Unknown) => unknown = true,
                 Err(e) => return Err(self.err(line, e)),
             }
+        }
+        if unknown {
+            self.ignored.push(format!("{} (line {})", line.key, line.number));
         }
         if let Some(why) = note {
             self.warnings.push(format!(

@@ -38,6 +38,23 @@ impl KafkaSink {
     /// reconnects by itself).
     pub fn new(plugin: &str, cfg: KafkaConfig, post: PostTags) -> Result<Self, KafkaConfigError> {
         let names = cfg.validate()?;
+        Self::build(plugin, cfg, names, post)
+    }
+
+    /// A producer of lines rendered elsewhere (the BMP msglog), queued with [`push_message`]:
+    /// the items carry their topics, `topic` and `partition_key` are not used.
+    pub fn for_lines(client: &str, cfg: KafkaConfig) -> Result<Self, KafkaConfigError> {
+        let names = KafkaConfig { topic: String::new(), partition_key: None, ..cfg.clone() }
+            .validate()?;
+        Self::build(client, cfg, names, PostTags::default())
+    }
+
+    fn build(
+        plugin: &str,
+        cfg: KafkaConfig,
+        names: config::Names,
+        post: PostTags,
+    ) -> Result<Self, KafkaConfigError> {
         let mut client = ClientConfig::new();
         client
             .set("bootstrap.servers", cfg.bootstrap())
@@ -80,17 +97,7 @@ impl Transport for KafkaSink {
         broker::for_each_message(batch, &self.writer_id, self.cfg.multi_values, |k, rows, msg| {
             let topic = topic.expand(batch.primitives, k, post);
             let key = key.as_ref().map(|n| n.expand(batch.primitives, k, post)).unwrap_or_default();
-            let item = match items.last_mut() {
-                Some(last) if last.meta == topic && last.payload.len() < broker::ITEM_BYTES => last,
-                _ => {
-                    items.push(Item { rows: 0, meta: topic, payload: Vec::new() });
-                    let Some(last) = items.last_mut() else { return };
-                    last
-                }
-            };
-            broker::push_frame(&mut item.payload, key.as_bytes());
-            broker::push_frame(&mut item.payload, msg.as_bytes());
-            item.rows += rows;
+            push_message(&mut items, &topic, key.as_bytes(), msg.as_bytes(), rows);
         });
         items
     }
@@ -146,6 +153,20 @@ impl Transport for KafkaSink {
                 Err(format!("Kafka broker {bootstrap}: no delivery reports in {limit:?}"))
             }
         }
+    }
+}
+
+/// Appends a message (key, body, the rows it holds) to the last item when it goes to the same
+/// topic and has room, else to a new one.
+pub fn push_message(items: &mut Vec<Item>, topic: &str, key: &[u8], body: &[u8], rows: u64) {
+    let fits = |i: &Item| i.meta == topic && i.payload.len() < broker::ITEM_BYTES;
+    if !items.last().is_some_and(fits) {
+        items.push(Item { rows: 0, meta: topic.to_string(), payload: Vec::new() });
+    }
+    if let Some(item) = items.last_mut() {
+        broker::push_frame(&mut item.payload, key);
+        broker::push_frame(&mut item.payload, body);
+        item.rows += rows;
     }
 }
 

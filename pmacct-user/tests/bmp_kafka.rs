@@ -76,8 +76,10 @@ fn msglog_topic_round_robin() {
     tansu.create_topics(&topics.iter().map(String::as_str).collect::<Vec<_>>(), 1);
     let dir = tempfile::tempdir().expect("tmp");
     let lines = run(&config(dir.path(), &tansu, &base, 2), dir.path());
-    let per: Vec<Vec<String>> =
-        topics.iter().map(|t| tansu.consume(t, 1).into_iter().map(|r| r.payload).collect()).collect();
+    let per: Vec<Vec<String>> = topics
+        .iter()
+        .map(|t| tansu.consume(t, 1).into_iter().map(|r| r.payload).collect())
+        .collect();
     eprintln!("messages per topic: {:?}", per.iter().map(Vec::len).collect::<Vec<_>>());
     // Line k went to <topic>_<k mod 2>.
     for (k, line) in lines.iter().enumerate() {

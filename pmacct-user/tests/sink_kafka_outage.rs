@@ -78,11 +78,8 @@ retry_max_ms = 400
 }
 
 fn spawn(dir: &Path, conf: &Path, log: &str) -> daemon::Daemon {
-    let d = daemon::Daemon::spawn(
-        None,
-        &["run", "--config", &conf.to_string_lossy()],
-        dir.join(log),
-    );
+    let d =
+        daemon::Daemon::spawn(None, &["run", "--config", &conf.to_string_lossy()], dir.join(log));
     d.wait_log("listening", 1, Duration::from_secs(20));
     d
 }
@@ -116,10 +113,8 @@ fn outage_mid_stream_loses_nothing() {
         metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_spool_items") > 0
     });
     assert_eq!(metric(&text, "pmacct_sink_rows_sent_total"), before, "sent while down?");
-    let (retries, spooled) = (
-        metric(&text, "pmacct_sink_retries_total"),
-        metric(&text, "pmacct_sink_spool_bytes"),
-    );
+    let (retries, spooled) =
+        (metric(&text, "pmacct_sink_retries_total"), metric(&text, "pmacct_sink_spool_bytes"));
     tansu.resume();
     let text = wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(60), |t| {
         metric(t, "pmacct_sink_spool_items") == 0

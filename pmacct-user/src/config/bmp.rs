@@ -117,7 +117,11 @@ impl BmpConfig {
                 push("msglog_kafka.topic", String::new(), "a topic name");
             }
             if k.topic.contains('$') && k.topic_rr > 0 {
-                push("msglog_kafka.topic_rr", k.topic_rr.to_string(), "0 with a topic with variables");
+                push(
+                    "msglog_kafka.topic_rr",
+                    k.topic_rr.to_string(),
+                    "0 with a topic with variables",
+                );
             }
         }
         if self.dump_refresh_time > 0 && self.dump_file.is_none() {

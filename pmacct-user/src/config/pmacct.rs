@@ -12,10 +12,10 @@
 //! warning, never silently dropped.
 
 mod amqp;
-mod kafka;
 mod bmp;
 mod collector;
 mod ifmap;
+mod kafka;
 mod keys;
 
 pub use collector::Flavor;
@@ -157,8 +157,7 @@ pub(super) fn lex(text: &str, ctx: Ctx<'_>) -> Result<Vec<Line>, ConfigError> {
 }
 
 /// pmacct plugin types we know but do not implement yet.
-const UNSUPPORTED_TYPES: &[&str] =
-    &["mysql", "pgsql", "sqlite3", "nfprobe", "sfprobe", "tee"];
+const UNSUPPORTED_TYPES: &[&str] = &["mysql", "pgsql", "sqlite3", "nfprobe", "sfprobe", "tee"];
 
 /// Builds the plugin list from the first `plugins:` line (pmacct ignores later ones).
 fn declare_plugins(

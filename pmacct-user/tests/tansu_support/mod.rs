@@ -34,9 +34,9 @@ pub struct Record {
 
 /// The `tansu` binary: on PATH or in `~/.cargo/bin`.
 pub fn binary() -> PathBuf {
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
-        std::env::split_paths(&p).map(|d| d.join("tansu")).collect::<Vec<_>>()
-    });
+    let on_path = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).map(|d| d.join("tansu")).collect::<Vec<_>>());
     let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
     on_path.chain(home).find(|p| p.is_file()).unwrap_or_else(|| {
         panic!("tansu missing: `cargo xtask setup` installs it (cargo install tansu)")

@@ -115,10 +115,9 @@ impl BmpKeys {
     ) -> Result<bool, ConfigError> {
         let err = |reason: &str| ctx.err(line.number, &line.key, &line.value, reason);
         let field = line.key.trim_start_matches("bmp_daemon_msglog_kafka_");
-        let k = self.kafka.get_or_insert_with(|| KafkaConfig {
-            topic: String::new(),
-            ..KafkaConfig::default()
-        });
+        let k = self
+            .kafka
+            .get_or_insert_with(|| KafkaConfig { topic: String::new(), ..KafkaConfig::default() });
         let v = line.value.trim();
         match field {
             "topic" => {

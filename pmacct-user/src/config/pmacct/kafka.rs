@@ -33,7 +33,11 @@ pub(super) fn apply(
         "partition_key" => cfg.partition_key = Some(value.trim().to_string()),
         "partition_dynamic" => match value.trim().to_ascii_lowercase().as_str() {
             // librdkafka's default partitioner already hashes the key (consistent_random).
-            "true" | "false" => return Ok(Applied::NoEffect("messages with a key are partitioned by it (librdkafka's consistent_random partitioner)")),
+            "true" | "false" => {
+                return Ok(Applied::NoEffect(
+                    "messages with a key are partitioned by it (librdkafka's consistent_random partitioner)",
+                ));
+            }
             _ => return Err("expected true or false".into()),
         },
         "config_file" => cfg.config_file = Some(base.join(value.trim())),
@@ -77,7 +81,10 @@ mod tests {
         assert_eq!((kafka.partition, kafka.partition_key.as_deref()), (2, Some("$src_host")));
         assert_eq!(kafka.config_file.as_deref(), Some(Path::new("/etc/p/rdkafka.conf")));
         assert!(warnings.iter().any(|w| w.contains("kafka_max_writers")), "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("kafka_cache_entries (line 13)")), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w.contains("kafka_cache_entries (line 13)")),
+            "{warnings:?}"
+        );
         assert!(cfg.plugins.iter().find(|p| p.name == "p").unwrap().kafka.is_none());
         let err = parse_pmacct_as(
             "plugins: kafka[k]\naggregate: src_host\nkafka_topic_rr: 2\nkafka_topic: x.$tag\n",

@@ -60,7 +60,10 @@ pub enum AmqpConfigError {
     DynamicWithRr(String),
     #[error("amqp_routing_key '{0}': variables cannot be combined with amqp_multi_values")]
     DynamicWithMultiValues(String),
-    #[error("amqp_routing_key '{key}': unsupported variable '{var}' (use {})", dynname::supported(NameKind::Topic))]
+    #[error(
+        "amqp_routing_key '{key}': unsupported variable '{var}' (use {})",
+        dynname::supported(NameKind::Topic)
+    )]
     Variable { key: String, var: String },
     #[error("amqp_exchange_type '{0}': expected direct, fanout, topic or headers")]
     ExchangeType(String),

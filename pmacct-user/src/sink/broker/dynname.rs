@@ -105,7 +105,8 @@ impl DynName {
             if after[..len].ends_with('_') {
                 len -= 1; // `$tag_$tag2`, `$tag_.x`: a trailing `_` is text
             }
-            let var = Var::parse(&after[..len], kind).ok_or_else(|| format!("${}", &after[..len]))?;
+            let var =
+                Var::parse(&after[..len], kind).ok_or_else(|| format!("${}", &after[..len]))?;
             parts.push(Part::Var(var));
             rest = &after[len..];
         }
@@ -167,8 +168,9 @@ mod tests {
             ..FlowFields::default()
         };
         let post = PostTags { tag: 5, tag2: 6 };
-        let t = DynName::parse("flows.$peer_src_ip.$tag.$tag2_$post_tag-$post_tag2", NameKind::Topic)
-            .unwrap();
+        let t =
+            DynName::parse("flows.$peer_src_ip.$tag.$tag2_$post_tag-$post_tag2", NameKind::Topic)
+                .unwrap();
         assert!(t.is_dynamic());
         assert_eq!(t.expand(set, &k, post), "flows.192_0_2_7.42.0_5-6");
         let p = DynName::parse("$src_host:$src_port/$dst_host", NameKind::PartitionKey).unwrap();

@@ -60,9 +60,15 @@ pub enum KafkaConfigError {
     DynamicWithRr(String),
     #[error("kafka_topic '{0}': variables cannot be combined with kafka_multi_values")]
     DynamicWithMultiValues(String),
-    #[error("kafka_topic '{key}': unsupported variable '{var}' (use {})", dynname::supported(NameKind::Topic))]
+    #[error(
+        "kafka_topic '{key}': unsupported variable '{var}' (use {})",
+        dynname::supported(NameKind::Topic)
+    )]
     TopicVariable { key: String, var: String },
-    #[error("kafka_partition_key '{key}': unsupported variable '{var}' (use {})", dynname::supported(NameKind::PartitionKey))]
+    #[error(
+        "kafka_partition_key '{key}': unsupported variable '{var}' (use {})",
+        dynname::supported(NameKind::PartitionKey)
+    )]
     KeyVariable { key: String, var: String },
     #[error("kafka_partition {0}: expected -1 (partitioner) or a partition number >= 0")]
     Partition(i32),
@@ -126,7 +132,8 @@ impl KafkaConfig {
 /// `topic, <key>, <value>` (the value may hold commas), and `<key> = <value>` property lines;
 /// blank lines and `#` comments skipped. Anything else is an error naming the line.
 pub fn read_config_file(path: &Path) -> Result<Vec<(String, String)>, KafkaConfigError> {
-    let err = |error: String| KafkaConfigError::ConfigFile { path: path.display().to_string(), error };
+    let err =
+        |error: String| KafkaConfigError::ConfigFile { path: path.display().to_string(), error };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
@@ -176,7 +183,8 @@ mod tests {
             bad.validate().unwrap_err().to_string(),
             "kafka_topic 'x.$src_host': unsupported variable '$src_host' (use $peer_src_ip, $tag, $tag2, $post_tag, $post_tag2)"
         );
-        let key = KafkaConfig { partition_key: Some("$src_host-$in_iface".into()), ..Default::default() };
+        let key =
+            KafkaConfig { partition_key: Some("$src_host-$in_iface".into()), ..Default::default() };
         assert!(key.validate().is_ok_and(|n| n.key.is_some_and(|k| k.is_dynamic())));
         let part = KafkaConfig { partition: -2, ..Default::default() };
         assert_eq!(part.validate().unwrap_err(), KafkaConfigError::Partition(-2));
@@ -184,7 +192,11 @@ mod tests {
 
     #[test]
     fn bootstrap_as_pmacct() {
-        let c = |h: &str| KafkaConfig { broker_host: h.into(), broker_port: 9093, ..Default::default() };
+        let c = |h: &str| KafkaConfig {
+            broker_host: h.into(),
+            broker_port: 9093,
+            ..Default::default()
+        };
         assert_eq!(c("10.0.0.1").bootstrap(), "10.0.0.1:9093");
         assert_eq!(c("::1").bootstrap(), "[::1]:9093");
         assert_eq!(c("b1:10000,b2").bootstrap(), "b1:10000,b2");

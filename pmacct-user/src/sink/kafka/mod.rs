@@ -44,8 +44,8 @@ impl KafkaSink {
     /// A producer of lines rendered elsewhere (the BMP msglog), queued with [`push_message`]:
     /// the items carry their topics, `topic` and `partition_key` are not used.
     pub fn for_lines(client: &str, cfg: KafkaConfig) -> Result<Self, KafkaConfigError> {
-        let names = KafkaConfig { topic: String::new(), partition_key: None, ..cfg.clone() }
-            .validate()?;
+        let names =
+            KafkaConfig { topic: String::new(), partition_key: None, ..cfg.clone() }.validate()?;
         Self::build(client, cfg, names, PostTags::default())
     }
 

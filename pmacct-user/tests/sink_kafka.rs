@@ -1,8 +1,8 @@
 //! The Kafka sink against a real broker (`tansu`, started by each test on a free port): an
 //! IPFIX capture through `pmacct-rs nfacctd -f` with a print plugin and a kafka plugin of the
 //! same aggregate gives one message per aggregate, each the print plugin's JSON line with
-//! pmacct's `writer_id`; topic and partition-key variables, `post_tag`, `kafka_topic_rr` and
-//! `kafka_partition` put each message where pmacct would.
+//! pmacct's `writer_id`; topic and partition-key variables (`pre_tag_map` tags, `post_tag`),
+//! `kafka_topic_rr` and `kafka_partition` put each message where pmacct would.
 
 mod daemon;
 mod tansu_support;
@@ -89,9 +89,10 @@ fn kafka_messages_are_the_print_plugins_json() {
     assert_eq!(stripped, want);
 }
 
-/// `kafka_topic` with `$peer_src_ip` and `$post_tag`, `kafka_partition_key` with `$src_host`
-/// and `$src_port`: each message in the topic of its own exporter (dots as `_`, as pmacct
-/// writes them), keyed by its own source; `post_tag` is also the `tag` of every aggregate.
+/// `kafka_topic` with `$peer_src_ip`, `$tag2` (from a `pre_tag_map`: TCP 1, UDP 2, else 0)
+/// and `$post_tag`, `kafka_partition_key` with `$src_host` and `$src_port`: each message in the
+/// topic of its own exporter (dots as `_`, as pmacct writes them) and tag2, keyed by its own
+/// source; `post_tag` is also the `tag` of every aggregate.
 #[test]
 fn topic_and_key_variables() {
     let tansu = Tansu::start();
@@ -101,15 +102,21 @@ fn topic_and_key_variables() {
         exporters.insert(d.src.ip());
     })
     .expect("capture");
-    let topic_of = |ip: &str| format!("{base}.{}.7", ip.replace(['.', ':'], "_"));
-    let topics: Vec<String> = exporters.iter().map(|ip| topic_of(&ip.to_string())).collect();
+    let topic_of = |ip: &str, tag2: u64| format!("{base}.{}.{tag2}.7", ip.replace(['.', ':'], "_"));
+    let topics: Vec<String> =
+        exporters.iter().flat_map(|ip| (0..3).map(move |t| topic_of(&ip.to_string(), t))).collect();
     tansu.create_topics(&topics.iter().map(String::as_str).collect::<Vec<_>>(), 2);
     let dir = tempfile::tempdir().expect("tmp");
+    std::fs::write(
+        dir.path().join("tags.map"),
+        "set_tag2=1 filter='tcp'\nset_tag2=2 filter='udp'\n",
+    )
+    .expect("map");
     let extra = format!(
-        "kafka_topic[k]: {base}.$peer_src_ip.$post_tag\nkafka_partition_key[k]: $src_host:$src_port\n\
-         post_tag: 7\n"
+        "kafka_topic[k]: {base}.$peer_src_ip.$tag2.$post_tag\n\
+         kafka_partition_key[k]: $src_host:$src_port\npost_tag: 7\npre_tag_map: tags.map\n"
     );
-    let aggregate = format!("peer_src_ip, tag, {AGGREGATE}");
+    let aggregate = format!("peer_src_ip, tag, tag2, {AGGREGATE}");
     run(&conf(dir.path(), &tansu, "print[p], kafka[k]", &aggregate, &extra));
     let want: BTreeSet<String> = printed(dir.path()).iter().map(|l| canonical(l)).collect();
     assert!(want.len() > 100, "{} rows printed", want.len());
@@ -120,7 +127,8 @@ fn topic_and_key_variables() {
             let (obj, _) = without_writer(&payload);
             let v: serde_json::Value = serde_json::from_str(&obj).expect("JSON");
             assert_eq!(v["tag"], 7, "post_tag: {obj}");
-            assert_eq!(topic, topic_of(v["peer_ip_src"].as_str().expect("peer_ip_src")));
+            let tag2 = v["tag2"].as_u64().expect("tag2");
+            assert_eq!(topic, topic_of(v["peer_ip_src"].as_str().expect("peer_ip_src"), tag2));
             let src = v["ip_src"].as_str().expect("ip_src").replace(['.', ':'], "_");
             assert_eq!(key, Some(format!("{src}:{}", v["port_src"])));
             *per_topic.entry(topic).or_insert(0) += 1;
@@ -128,6 +136,7 @@ fn topic_and_key_variables() {
         }
     }
     eprintln!("{} exporters, messages per topic: {per_topic:?}", exporters.len());
+    assert!(per_topic.len() >= 2, "{per_topic:?}");
     assert_eq!(got, want);
 }
 

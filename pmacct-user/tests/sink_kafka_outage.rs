@@ -146,10 +146,15 @@ fn spool_bound_exceeded_drops_are_counted() {
     tansu.create_topics(&[TOPIC], 1);
     let dir = tempfile::tempdir().expect("tmp");
     let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
-    let bound = 16 << 10;
+    // One capture flushes ~160 kB of messages: the spool holds one, not two.
+    let bound = 200 << 10;
     let conf = live_conf(dir.path(), &tansu, (udp, metrics), "print.json", (1, bound));
     let d = spawn(dir.path(), &conf, "log");
     tansu.kill();
+    daemon::send_capture("softflowd_v9", udp);
+    wait_metrics(&d, metrics, "spooling", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_spool_items") > 0
+    });
     daemon::send_capture("pmacct_nfprobe_v9", udp);
     let text = wait_metrics(&d, metrics, "dropping", Duration::from_secs(30), |t| {
         metric(t, "pmacct_sink_rows_dropped_total") > 0

@@ -136,6 +136,48 @@ fn outage_mid_stream_loses_nothing() {
     assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
 }
 
+/// A broker that stops answering (SIGSTOP: its port accepts, nothing replies) mid-stream: the
+/// delivery reports time out (`timeout_secs` 2), what librdkafka holds is purged, the item is
+/// retried and spooled; once the broker answers again every aggregate arrives. At least once:
+/// what the broker had read before it froze is stored when it resumes, and sent again by the
+/// retry: duplicates, counted and shown.
+#[test]
+fn a_hung_broker_does_not_hold_the_sink() {
+    let tansu = Tansu::start();
+    tansu.create_topics(&[TOPIC], 1);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &tansu, (udp, metrics), "print.json", (1, 1 << 30));
+    let d = spawn(dir.path(), &conf, "log");
+    daemon::send_capture("softflowd_v9", udp);
+    wait_idle(&d, metrics);
+    let before = metric(&daemon::scrape(metrics), "pmacct_sink_rows_sent_total");
+    tansu.freeze();
+    daemon::send_capture("pmacct_nfprobe_v9", udp);
+    let text = wait_metrics(&d, metrics, "retrying and spooling", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_spool_items") > 0
+    });
+    let retries = metric(&text, "pmacct_sink_retries_total");
+    tansu.thaw();
+    let text = wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(90), |t| {
+        metric(t, "pmacct_sink_spool_items") == 0
+            && metric(t, "pmacct_sink_queue_items") == 0
+            && metric(t, "pmacct_sink_rows_sent_total") > before
+    });
+    assert_eq!(metric(&text, "pmacct_sink_rows_dropped_total"), 0, "{text}");
+    assert_eq!(metric(&text, "pmacct_plugin_batches_dropped_total"), 0, "{text}");
+    d.stop();
+    let want = printed(&dir.path().join("print.json"));
+    let (got, messages) = stored(&tansu);
+    let (missing, duplicates) = compare(&want, &got);
+    eprintln!(
+        "{} aggregates printed, {messages} messages stored ({retries} retries while frozen), \
+         {duplicates} duplicate packets",
+        want.len()
+    );
+    assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
+}
+
 /// The broker down and a spool bound smaller than what arrives: the oldest spooled rows are
 /// dropped, counted; the spool stays under its bound; once the broker is back the rest arrives:
 /// every row the plugin flushed is sent or counted as dropped, the broker holds exactly the

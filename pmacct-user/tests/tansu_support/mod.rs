@@ -2,7 +2,7 @@
 //! setup` installs it) listening on a free port of 127.0.0.1, its storage a SQLite file in a
 //! temp dir (`sqlite://tansu.db`, relative to its working dir), so what it acknowledged survives
 //! [`Tansu::kill`] (SIGKILL, a crash) and [`Tansu::resume`] (same port, same file). Topics are
-//! created through the admin API; [`Tansu::consume`] reads every partition of a topic from the
+//! created through the admin API; [`Tansu::freeze`] hangs it (SIGSTOP); [`Tansu::consume`] reads every partition of a topic from the
 //! start up to its high watermark with an rdkafka consumer. Killed when dropped.
 #![allow(dead_code)]
 
@@ -94,7 +94,27 @@ impl Tansu {
     pub fn kill(&mut self) {
         if let Some(mut c) = self.child.take() {
             let _ = c.kill();
+            // SAFETY: kill(2) on our child; a frozen broker dies of SIGKILL too, this is tidiness.
+            unsafe { libc::kill(c.id() as i32, libc::SIGCONT) };
             let _ = c.wait();
+        }
+    }
+
+    /// SIGSTOP: the port still accepts connections (the kernel's backlog), nothing answers,
+    /// as a hung broker or a black-holed link.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    /// SIGCONT after [`Tansu::freeze`].
+    pub fn thaw(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    fn signal(&self, sig: i32) {
+        if let Some(c) = &self.child {
+            // SAFETY: kill(2) on our child, the broker.
+            unsafe { libc::kill(c.id() as i32, sig) };
         }
     }
 

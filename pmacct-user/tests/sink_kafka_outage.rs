@@ -23,13 +23,24 @@ const TOPIC: &str = "pmacct_rs_outage";
 
 /// A daemon config: a NetFlow collector on `udp`, a print plugin (JSON) and a kafka plugin
 /// `live` with the same aggregate, flushing every second, `memory_bytes` in memory, spooling to
-/// `spool` up to `spool_bytes`.
+/// `spool` up to `spool_bytes`; SIGTERM waits 3 s for the sinks.
 fn live_conf(
+    dir: &Path,
+    tansu: &Tansu,
+    ports: (u16, u16),
+    print: &str,
+    (memory_bytes, spool_bytes): (u64, u64),
+) -> PathBuf {
+    live_conf_with(dir, tansu, ports, print, (memory_bytes, spool_bytes, 3))
+}
+
+/// [`live_conf`] with the shutdown timeout.
+fn live_conf_with(
     dir: &Path,
     tansu: &Tansu,
     (udp, metrics): (u16, u16),
     print: &str,
-    (memory_bytes, spool_bytes): (u64, u64),
+    (memory_bytes, spool_bytes, shutdown_secs): (u64, u64, u64),
 ) -> PathBuf {
     let conf = dir.join("pmacct-rs.toml");
     std::fs::write(
@@ -37,7 +48,7 @@ fn live_conf(
         format!(
             r#"[daemon]
 metrics_listen = "127.0.0.1:{metrics}"
-shutdown_timeout_secs = 3
+shutdown_timeout_secs = {shutdown_secs}
 
 [[collector]]
 type = "netflow"
@@ -267,4 +278,45 @@ fn spooled_rows_survive_a_restart_of_the_daemon() {
     );
     assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
     assert_eq!(std::fs::read_dir(dir.path().join("spool")).expect("spool").count(), 0);
+}
+
+/// SIGTERM while the broker hangs, the unsent rows in memory (under `memory_bytes`, not
+/// spilled), a send (`timeout_secs` 2, plus the wait for its reports) longer than the shutdown
+/// timeout (1 s): the delivery queue wrote what waits to the spool when the first send failed,
+/// so the next start (broker answering) sends it.
+#[test]
+fn sigterm_with_a_frozen_broker_spools_what_is_in_memory() {
+    let tansu = Tansu::start();
+    tansu.create_topics(&[TOPIC], 1);
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf =
+        live_conf_with(dir.path(), &tansu, (udp, metrics), "print.json", (64 << 20, 1 << 30, 1));
+    let d = spawn(dir.path(), &conf, "log");
+    tansu.freeze();
+    daemon::send_capture("softflowd_v9", udp);
+    wait_metrics(&d, metrics, "retrying from the spool", Duration::from_secs(30), |t| {
+        metric(t, "pmacct_sink_retries_total") > 0 && metric(t, "pmacct_sink_spool_items") > 0
+    });
+    d.stop();
+    let spooled = std::fs::read_dir(dir.path().join("spool")).expect("spool dir").count();
+    assert!(spooled > 0, "nothing spooled");
+    let want = printed(&dir.path().join("print.json"));
+    tansu.thaw();
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf(dir.path(), &tansu, (udp, metrics), "print2.json", (1, 1 << 30));
+    let d = spawn(dir.path(), &conf, "log2");
+    wait_metrics(&d, metrics, "spool replayed", Duration::from_secs(60), |t| {
+        metric(t, "pmacct_sink_spool_items") == 0 && metric(t, "pmacct_sink_rows_sent_total") > 0
+    });
+    d.stop();
+    let (got, messages) = stored(&tansu);
+    let (missing, duplicates) = compare(&want, &got);
+    eprintln!(
+        "{} aggregates printed, {spooled} spooled items, {messages} messages stored, \
+         {duplicates} duplicate packets",
+        want.len()
+    );
+    assert!(want.len() > 100, "{} aggregates printed", want.len());
+    assert!(missing.is_empty(), "{} lost: {:?}", missing.len(), &missing[..missing.len().min(3)]);
 }

@@ -3,7 +3,8 @@
 //! `$bmp_router_port` expanded per router, or round-robin over `<topic>_<n>`), through the
 //! Kafka plugin's producer and delivery queue (delivery reports checked, retries, spool,
 //! counted drops). Router threads hand lines over a bounded channel and never wait on the
-//! broker; a full channel drops the line, counted and logged.
+//! broker; a full channel drops the line, counted (with the queue's drops, in the sink metrics
+//! labelled `plugin="bmp_msglog"`) and logged.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -53,6 +54,7 @@ impl MsglogKafka {
         match tx.try_send((topic.to_string(), line)) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.stats.rows_dropped.fetch_add(1, Ordering::Relaxed);
                 if self.dropped.fetch_add(1, Ordering::Relaxed).is_power_of_two() {
                     tracing::error!(
                         dropped = self.dropped.load(Ordering::Relaxed),

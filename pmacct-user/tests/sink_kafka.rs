@@ -165,3 +165,30 @@ fn topic_round_robin_to_a_fixed_partition() {
     assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{counts:?}");
     assert_eq!(got, want);
 }
+
+/// `kafka_multi_values: 4096`: newline-terminated objects packed under 4096 bytes per message;
+/// together exactly the print plugin's rows.
+#[test]
+fn multi_values_pack_objects_per_message() {
+    let tansu = Tansu::start();
+    let topic = format!("pmrs_mv_{}", std::process::id());
+    tansu.create_topics(&[&topic], 1);
+    let dir = tempfile::tempdir().expect("tmp");
+    let extra = format!("kafka_topic[k]: {topic}\nkafka_multi_values[k]: 4096\n");
+    run(&conf(dir.path(), &tansu, "print[p], kafka[k]", AGGREGATE, &extra));
+    let want: Vec<String> = {
+        let mut w: Vec<String> = printed(dir.path()).iter().map(|l| canonical(l)).collect();
+        w.sort();
+        w
+    };
+    let msgs = tansu.consume(&topic, 1);
+    let mut got = Vec::new();
+    for m in &msgs {
+        assert!(m.payload.len() < 4096 && m.payload.ends_with('\n'), "{}", m.payload.len());
+        got.extend(m.payload.lines().map(|l| without_writer(l).0));
+    }
+    got.sort();
+    eprintln!("{} aggregates in {} messages", got.len(), msgs.len());
+    assert!(msgs.len() > 1 && msgs.len() * 4 < got.len(), "packed: {} messages", msgs.len());
+    assert_eq!(got, want);
+}

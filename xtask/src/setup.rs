@@ -11,7 +11,13 @@ use crate::toolchain::{self, LLVM_MAJOR, NIGHTLY, USER_TOOLCHAIN, llvm_prefix, o
 /// The bpf-linker release known to build and link our object with LLVM 23.
 const BPF_LINKER_VERSION: &str = "0.13.0";
 
-/// Debian packages the tests need.
+/// The Kafka broker the Kafka sink tests start (crates.io), and its features: `libsql` for
+/// its SQLite storage (what the outage tests kill and restart), `dynostore` for memory/S3.
+const TANSU_VERSION: &str = "0.6.0";
+const TANSU_FEATURES: &str = "dynostore,libsql";
+
+/// Debian packages the tests need (`cmake` and `libcurl4-openssl-dev` build the bundled
+/// librdkafka of the Kafka sink).
 const APT_PACKAGES: &[&str] = &[
     "pmacct",
     "tcpreplay",
@@ -23,6 +29,8 @@ const APT_PACKAGES: &[&str] = &[
     "clickhouse-server",
     "rabbitmq-server",
     "python3-venv",
+    "cmake",
+    "libcurl4-openssl-dev",
 ];
 
 /// chdb (ClickHouse 26.x in-process, PyPI) for the modern-schema ClickHouse tests.
@@ -37,6 +45,7 @@ pub fn setup(apt: bool) -> Result<()> {
         apt_packages()?;
         chdb_venv()?;
     }
+    tansu()?;
     eprintln!("setup complete");
     Ok(())
 }
@@ -145,6 +154,28 @@ fn chdb_venv() -> Result<()> {
         "--quiet",
         &format!("chdb=={CHDB_VERSION}"),
     ]))
+}
+
+/// `tansu` on PATH or in `~/.cargo/bin` (where `cargo install` puts it).
+fn tansu_binary() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("tansu")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
+    on_path.into_iter().chain(home).find(|p| p.is_file())
+}
+
+/// Installs the tansu broker unless present (the binary is kept between runs on a machine;
+/// a clean install compiles ~500 crates: about 16 minutes on 2 cores).
+fn tansu() -> Result<()> {
+    if let Some(p) = tansu_binary() {
+        eprintln!("tansu: present ({})", p.display());
+        return Ok(());
+    }
+    let mut cmd = toolchain::rustup_run(USER_TOOLCHAIN, "cargo");
+    cmd.args(["install", "tansu", "--locked", "--version", TANSU_VERSION])
+        .args(["--features", TANSU_FEATURES]);
+    run(&mut cmd)
 }
 
 /// `apt-get install` of the missing [`APT_PACKAGES`] (Debian, as root only).

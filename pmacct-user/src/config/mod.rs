@@ -199,6 +199,8 @@ pub enum PluginKind {
     Clickhouse,
     /// Publishes JSON to an AMQP broker (pmacct's amqp plugin; `[plugin.amqp]`).
     Amqp,
+    /// Produces JSON to a Kafka broker (pmacct's kafka plugin; `[plugin.kafka]`).
+    Kafka,
 }
 
 /// print plugin output format (pmacct's `print_output`).
@@ -249,6 +251,9 @@ pub struct PluginConfig {
     /// amqp: broker, exchange, routing key (pmacct's `amqp_*` keys).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amqp: Option<crate::sink::amqp::AmqpConfig>,
+    /// kafka: broker, topic, partition (pmacct's `kafka_*` keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<crate::sink::kafka::KafkaConfig>,
     /// Network sinks: in-memory queue, spool and retry settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::sink::delivery::DeliveryConfig>,
@@ -310,6 +315,11 @@ pub struct PretagConfig {
     pub tag_filter: Option<String>,
     /// Same for tag2.
     pub tag2_filter: Option<String>,
+    /// `post_tag`: the tag every aggregate of the plugin gets (when `tag` is aggregated),
+    /// after the filters.
+    pub post_tag: Option<u64>,
+    /// `post_tag2`: the same for tag2.
+    pub post_tag2: Option<u64>,
     /// Labels let into the plugin (`a,-b,null`).
     pub label_filter: Option<String>,
 }
@@ -355,6 +365,7 @@ impl PluginConfig {
             aggregate_filter: None,
             clickhouse: None,
             amqp: None,
+            kafka: None,
             delivery: None,
             networks: Default::default(),
             bgp: Default::default(),

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use tracing::info;
 
 use crate::config::BmpConfig;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, PluginLabels, SinkCounters};
 use crate::routing::Rib;
 use crate::routing::bmp_daemon::{BmpDaemon, BmpStats};
 
@@ -16,6 +16,8 @@ use crate::routing::bmp_daemon::{BmpDaemon, BmpStats};
 pub(super) struct BmpService {
     daemon: BmpDaemon,
     last: BmpStats,
+    /// The msglog's Kafka stream, as a sink labelled `plugin="bmp_msglog"`.
+    kafka_last: SinkCounters,
 }
 
 impl BmpService {
@@ -23,7 +25,7 @@ impl BmpService {
     pub(super) fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Self> {
         let daemon = BmpDaemon::start(cfg, rib).context("bmp")?;
         info!(listen = %daemon.local_addr(), "BMP daemon started");
-        Ok(Self { daemon, last: BmpStats::default() })
+        Ok(Self { daemon, last: BmpStats::default(), kafka_last: SinkCounters::default() })
     }
 
     /// The RIB the daemon fills.
@@ -48,6 +50,10 @@ impl BmpService {
             (&b.no_peer_up, &mut last.no_peer_up, now.no_peer_up),
         ] {
             Metrics::advance(counter, last, now);
+        }
+        if let Some((stats, _)) = self.daemon.kafka_stats() {
+            let label = PluginLabels { plugin: "bmp_msglog".into() };
+            m.sink.sync(&label, &stats, &mut self.kafka_last);
         }
         if let Ok(rib) = self.daemon.rib().try_read() {
             let routes: usize = rib.routers().map(|r| rib.route_count(r)).sum();

@@ -21,12 +21,14 @@
 //! - `aggregate_primitives` (global; its names become valid in `aggregate`),
 //!   `nfacctd_stitching` / `sfacctd_stitching` / `pmacctd_stitching` / `uacctd_stitching`,
 //!   `nfacctd_pro_rating` (global or per plugin).
-//! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
+//! - `pre_tag_map`, `post_tag`, `post_tag2` (global or per plugin), `pre_tag_filter[name]`,
+//!   `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   a CSV separator of more than one character.
-//! - `bmp_*` keys: see [`super::bmp`].
+//! - `bmp_*` keys: see [`super::bmp`]; `amqp_*` and `kafka_*` keys of those plugins: see
+//!   `super::amqp` and `super::kafka` (an unknown `kafka_*` key joins the ignored ones).
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
@@ -227,6 +229,9 @@ impl State<'_> {
         if let Some(field) = key.strip_prefix("amqp_") {
             return self.amqp_key(line, field);
         }
+        if let Some(field) = key.strip_prefix("kafka_") {
+            return self.kafka_key(line, field);
+        }
         match key {
             "aggregate" => {
                 let mut names = Vec::new();
@@ -265,9 +270,8 @@ impl State<'_> {
                 }
             }
             "aggregate_filter" => self.aggregate_filter(line)?,
-            "pre_tag_map" | "pre_tag_filter" | "pre_tag2_filter" | "pre_tag_label_filter" => {
-                self.pretag_key(line)?
-            }
+            "pre_tag_map" | "pre_tag_filter" | "pre_tag2_filter" | "pre_tag_label_filter"
+            | "post_tag" | "post_tag2" => self.pretag_key(line)?,
             "maps_refresh" => {
                 parse_bool(ctx, line)?;
                 self.warnings.push(format!(
@@ -394,11 +398,40 @@ impl State<'_> {
         Ok(())
     }
 
-    /// `<prefix>_refresh_time`, `_history`, `_history_roundoff`: print plugins, and amqp
-    /// plugins for the `amqp_` ones.
+    /// `kafka_*` keys of kafka plugins.
+    fn kafka_key(&mut self, line: &Line, field: &str) -> Result<(), ConfigError> {
+        let base = self.ctx.base_dir.to_path_buf();
+        let (mut note, mut unknown) = (None, false);
+        for i in self.targets(line, Some(PluginKind::Kafka)) {
+            let cfg = self.config.plugins[i].kafka.get_or_insert_with(Default::default);
+            match super::kafka::apply(cfg, field, &line.value, &base) {
+                Ok(super::kafka::Applied::Set) => {}
+                Ok(super::kafka::Applied::NoEffect(why)) => note = Some(why),
+                Ok(super::kafka::Applied::Unknown) => unknown = true,
+                Err(e) => return Err(self.err(line, e)),
+            }
+        }
+        if unknown {
+            self.ignored.push(format!("{} (line {})", line.key, line.number));
+        }
+        if let Some(why) = note {
+            self.warnings.push(format!(
+                "line {}: `{}: {}` accepted without effect: {why}",
+                line.number, line.key, line.value
+            ));
+        }
+        Ok(())
+    }
+
+    /// `<prefix>_refresh_time`, `_history`, `_history_roundoff`: print plugins, and amqp /
+    /// kafka plugins for the `amqp_` / `kafka_` ones.
     fn time_key(&mut self, line: &Line, prefix: &str, field: &str) -> Result<(), ConfigError> {
         let ctx = self.ctx;
-        let kind = if prefix == "amqp" { PluginKind::Amqp } else { PluginKind::Print };
+        let kind = match prefix {
+            "amqp" => PluginKind::Amqp,
+            "kafka" => PluginKind::Kafka,
+            _ => PluginKind::Print,
+        };
         match field {
             "refresh_time" => {
                 let n: u64 = parse_num(ctx, line)?;

@@ -167,8 +167,8 @@ fn errors_name_key_value_and_line() {
             && e.contains("`no_such_primitive`"),
         "{e}"
     );
-    let e = err("plugins: print, kafka[k]\n");
-    assert!(e.contains(":1: plugins: \"kafka[k]\"") && e.contains("not supported"), "{e}");
+    let e = err("plugins: print, tee[t]\n");
+    assert!(e.contains(":1: plugins: \"tee[t]\"") && e.contains("not supported"), "{e}");
     let e = err("plugins: bogus\n");
     assert!(e.contains("unknown plugin type `bogus`"), "{e}");
     let e = err("plugins: print\nprint_output: xml\n");

@@ -231,6 +231,14 @@ impl<T: Transport> Delivery<T> {
         d.mul_f64(f)
     }
 
+    /// Queues items encoded elsewhere (the BMP msglog's lines), then sends what is due.
+    pub fn push(&mut self, items: Vec<Item>) {
+        for item in items {
+            self.enqueue(item);
+        }
+        self.tick();
+    }
+
     /// Sends what is due, oldest first, until the queue is empty or a send fails.
     pub fn tick(&mut self) {
         let now = Instant::now();

@@ -40,6 +40,21 @@ impl State<'_> {
             }
             return Ok(());
         }
+        if key == "post_tag" || key == "post_tag2" {
+            let v = match line.value.trim().parse::<u64>() {
+                Ok(v) if v >= 1 => v,
+                _ => return Err(self.err(line, "expected a tag from 1 to 2^64-1")),
+            };
+            for i in self.targets(line, None) {
+                let p = &mut self.config.plugins[i].pretag;
+                if key == "post_tag" {
+                    p.post_tag = Some(v);
+                } else {
+                    p.post_tag2 = Some(v);
+                }
+            }
+            return Ok(());
+        }
         if line.plugin.is_none() {
             // pmacct: "TAG filter cannot be global. Not loaded."
             self.warnings.push(format!(

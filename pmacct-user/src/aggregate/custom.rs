@@ -32,6 +32,26 @@ pub enum Semantics {
     Raw,
 }
 
+/// Where pmacctd reads a custom primitive in a packet (`packet_ptr=<layer>[:<proto>][+<off>]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketPtr {
+    pub layer: Layer,
+    /// Ethertype for `l3`, IP protocol for `l4`; `None`: any.
+    pub proto: Option<u16>,
+    pub offset: u16,
+}
+
+/// The `packet_ptr` layers supported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// Start of the captured frame (`packet`, and `mac` on Ethernet).
+    Packet,
+    /// Network header.
+    L3,
+    /// Transport header.
+    L4,
+}
+
 /// One `aggregate_primitives` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomPrimitive {
@@ -47,6 +67,8 @@ pub struct CustomPrimitive {
     /// Which occurrence of the same `pen:type` in a template this entry reads (pmacct's
     /// `repeat_id`: the n-th definition of one element reads its n-th occurrence).
     pub repeat: u8,
+    /// Packet offsets (pmacctd, packet captures); the last one that applies wins, as in pmacct.
+    pub packet_ptrs: Vec<PacketPtr>,
 }
 
 /// A problem in an `aggregate_primitives` file, naming the line.
@@ -182,7 +204,8 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<CustomPrimitive>, CustomError
             continue;
         }
         let bad = |reason: String| CustomError::Entry { file: file.into(), line: i + 1, reason };
-        let (mut name, mut ft, mut len, mut sem, mut packet_ptr) = (None, None, None, None, false);
+        let (mut name, mut ft, mut len, mut sem) = (None, None, None, None);
+        let mut packet_ptrs = Vec::new();
         for tok in line.split_whitespace() {
             let (k, v) = tok
                 .split_once('=')
@@ -228,20 +251,17 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<CustomPrimitive>, CustomError
                         }
                     })
                 }
-                "packet_ptr" => packet_ptr = true,
+                "packet_ptr" => packet_ptrs
+                    .push(parse_packet_ptr(v).map_err(|r| bad(format!("packet_ptr `{v}`: {r}")))?),
                 _ => return Err(bad(format!("unknown key `{k}`"))),
             }
         }
         let name = name.filter(|n| !n.is_empty()).ok_or_else(|| bad("missing name".into()))?;
-        let Some((pen, field_type)) = ft else {
-            return Err(bad(if packet_ptr {
-                format!(
-                    "`{name}`: packet_ptr (packet offsets) is not supported yet; only field_type"
-                )
-            } else {
-                format!("`{name}`: missing field_type")
-            }));
-        };
+        if ft.is_none() && packet_ptrs.is_empty() {
+            return Err(bad(format!("`{name}`: missing field_type or packet_ptr")));
+        }
+        // A packet-only primitive has no element (type 0 is never in a template).
+        let (pen, field_type) = ft.unwrap_or((0, 0));
         let len = len.ok_or_else(|| bad(format!("`{name}`: missing len")))?;
         let semantics = sem.ok_or_else(|| bad(format!("`{name}`: missing semantics")))?;
         if len.is_none() && !matches!(semantics, Semantics::Str | Semantics::Raw) {
@@ -255,9 +275,88 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<CustomPrimitive>, CustomError
         }
         let repeat =
             out.iter().filter(|p| p.pen == pen && p.field_type == field_type).count() as u8;
-        out.push(CustomPrimitive { name, pen, field_type, len, semantics, repeat });
+        out.push(CustomPrimitive { name, pen, field_type, len, semantics, repeat, packet_ptrs });
     }
     Ok(out)
+}
+
+/// `<layer>[:<proto>][+<offset>]`, proto in decimal or `0x` hex.
+fn parse_packet_ptr(v: &str) -> Result<PacketPtr, String> {
+    let (head, offset) = match v.split_once('+') {
+        Some((h, o)) => (h, o.parse::<u16>().map_err(|_| format!("bad offset `{o}`"))?),
+        None => (v, 0),
+    };
+    let (layer, proto) = match head.split_once(':') {
+        Some((l, p)) => {
+            let n = match p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
+                Some(h) => u16::from_str_radix(h, 16),
+                None => p.parse::<u16>(),
+            };
+            (l, Some(n.map_err(|_| format!("bad protocol `{p}`"))?))
+        }
+        None => (head, None),
+    };
+    let layer = match layer {
+        "packet" | "mac" => Layer::Packet,
+        "l3" => Layer::L3,
+        "l4" => Layer::L4,
+        "vlan" | "mpls" | "payload" => {
+            return Err(format!("layer `{layer}` is not supported yet (packet, mac, l3, l4)"));
+        }
+        _ => return Err(format!("unknown layer `{layer}`")),
+    };
+    if proto.is_some() && layer == Layer::Packet {
+        return Err("a protocol applies to l3 and l4 only".into());
+    }
+    Ok(PacketPtr { layer, proto, offset })
+}
+
+/// The values of every primitive with `packet_ptr`s in a captured frame of `caplen` bytes,
+/// as pmacct's `custom_primitives_handler` reads them: `l3` at `l3_offset` (the ethertype is
+/// its protocol), `l4` at `l4_offset` (the IP protocol); `None` for a primitive no pointer
+/// reaches.
+pub fn from_packet(
+    defs: &[CustomPrimitive],
+    frame: &[u8],
+    l3: Option<(usize, u16)>,
+    l4: Option<(usize, u8)>,
+) -> u32 {
+    let vals = defs
+        .iter()
+        .map(|d| {
+            let mut v = None;
+            for p in &d.packet_ptrs {
+                let base = match p.layer {
+                    Layer::Packet => Some((0, None)),
+                    Layer::L3 => l3.map(|(o, e)| (o, Some(e))),
+                    Layer::L4 => l4.map(|(o, n)| (o, Some(u16::from(n)))),
+                };
+                let Some((base, proto)) = base else { continue };
+                if p.proto.is_some() && p.proto != proto {
+                    continue;
+                }
+                let at = base + usize::from(p.offset);
+                let fixed = d.len.map_or(0, usize::from);
+                if at + fixed >= frame.len() {
+                    continue;
+                }
+                v = match d.len {
+                    Some(l) => frame.get(at..at + usize::from(l)).and_then(|b| d.store(b)),
+                    None => {
+                        // pmacct cuts the string at the end of the capture, minus one byte.
+                        let rest = frame.get(at..frame.len().saturating_sub(1)).unwrap_or_default();
+                        let end = rest.iter().position(|c| *c == 0).unwrap_or(rest.len());
+                        match d.semantics {
+                            Semantics::Str if end > 0 => Some(rest[..end].into()),
+                            _ => v,
+                        }
+                    }
+                };
+            }
+            v
+        })
+        .collect();
+    intern(vals)
 }
 
 /// Reads and parses an `aggregate_primitives` file.
@@ -386,8 +485,13 @@ mod tests {
         assert_eq!(names, ["mtla", "mtlpl", "alu_91", "app", "raw2", "ttl_nf"]);
         assert_eq!((p[2].pen, p[2].field_type, p[2].len), (637, 91, Some(2)));
         assert_eq!((p[3].len, p[3].semantics), (None, Semantics::Str));
-        let err = parse("name=x packet_ptr=l4:6+14 len=2 semantics=u_int\n", "f").unwrap_err();
-        assert!(err.to_string().contains("packet_ptr"), "{err}");
+        let win = parse("name=w packet_ptr=l4:6+14 len=2 semantics=u_int\n", "f").unwrap();
+        assert_eq!(
+            win[0].packet_ptrs,
+            [PacketPtr { layer: Layer::L4, proto: Some(6), offset: 14 }]
+        );
+        let err = parse("name=x packet_ptr=payload+2 len=2 semantics=u_int\n", "f").unwrap_err();
+        assert!(err.to_string().contains("payload"), "{err}");
         assert!(parse("name=x field_type=1 len=vlen semantics=u_int\n", "f").is_err());
         assert!(parse("name=src_host field_type=8 len=4 semantics=ip\n", "f").is_err());
     }

@@ -72,7 +72,9 @@ pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }
         PluginKind::Amqp => {
-            let transport = amqp::AmqpSink::new(&cfg.name, cfg.amqp.clone().unwrap_or_default())?;
+            let opts = print::PrintOptions::from_config(cfg);
+            let transport = amqp::AmqpSink::new(&cfg.name, cfg.amqp.clone().unwrap_or_default())?
+                .with_columns(cfg.stitching, opts.custom);
             let delivery = cfg.delivery.clone().unwrap_or_default();
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }

@@ -29,6 +29,10 @@ pub struct AmqpSink {
     conn: Option<(Connection, Channel)>,
     /// Messages published so far (the round-robin position).
     published: u64,
+    /// `*_stitching`: `timestamp_min` / `timestamp_max` in every object.
+    stitching: bool,
+    /// Custom primitives of the plugin (registry indices, `aggregate` order).
+    custom: Vec<usize>,
 }
 
 /// Splits an item's payload back into its messages.
@@ -69,7 +73,23 @@ impl AmqpSink {
             .build()
             .map_err(|e| AmqpConfigError::Runtime(e.to_string()))?;
         let writer_id = format!("{plugin}/{}", std::process::id());
-        Ok(Self { cfg, writer_id, rt, conn: None, published: 0 })
+        Ok(Self {
+            cfg,
+            writer_id,
+            rt,
+            conn: None,
+            published: 0,
+            stitching: false,
+            custom: Vec::new(),
+        })
+    }
+
+    /// The objects also carry the plugin's stitching stamps and custom primitives, as pmacct's
+    /// amqp plugin composes them (the print plugin's JSON columns).
+    pub fn with_columns(mut self, stitching: bool, custom: Vec<usize>) -> Self {
+        self.stitching = stitching;
+        self.custom = custom;
+        self
     }
 
     fn timeout(&self) -> std::time::Duration {
@@ -140,10 +160,12 @@ impl Transport for AmqpSink {
         let mut line = String::new();
         let mut multi = String::new();
         let mut multi_rows = 0u64;
+        let cols = crate::sink::print::columns::Columns::new(batch.primitives, self.stitching)
+            .with_custom(&self.custom);
         for (start, k, c) in batch.rows() {
             line.clear();
             let stamps = batch.history.then_some((start, batch.flushed_at));
-            json::row(&mut line, batch.primitives, k, c, stamps, ts);
+            json::row_cols(&mut line, &cols, k, c, stamps, ts);
             // pmacct's amqp plugin adds the writer after the counters.
             let body = line.trim_end_matches('\n').trim_end_matches('}').len();
             line.truncate(body);

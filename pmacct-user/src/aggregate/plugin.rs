@@ -258,8 +258,11 @@ impl Plugin {
             clock(now)
         };
         let mut base = bins.bin_start(start_s);
-        if self.cfg.pro_rating && rec.counters.last_us != 0 {
-            let end_s = (rec.counters.last_us / 1_000_000) as i64;
+        let end_s = (rec.counters.last_us / 1_000_000) as i64;
+        if self.cfg.pro_rating
+            && rec.counters.last_us != 0
+            && super::insert::pro_rating_span_ok(bins.history(), base, end_s)
+        {
             let bins = bins.clone();
             let mut cur = counters;
             loop {

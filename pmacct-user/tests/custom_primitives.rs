@@ -2,7 +2,8 @@
 //! elements pmacct does not map and enterprise elements (`pen:type`), fixed and variable length,
 //! with every semantics (u_int, hex, ip, mac, str, raw), in CSV, JSON and formatted output.
 //! Captures: pmacct's own nfprobe IPFIX export, and ntop nProbe's IPFIX (PEN 35632, from
-//! telegraf's test cases) rewrapped into a pcap.
+//! telegraf's test cases) rewrapped into a pcap. And packet offsets (`packet_ptr`) side by side
+//! with pmacctd on `traffic/small.pcap`.
 
 mod pmacct_side_by_side;
 
@@ -153,5 +154,43 @@ fn custom_primitives_match_nfacctd() {
     failures.extend(compare("nfacctd", "softflowd_v9", &global, &plugins(), 1000));
     failures.extend(compare("nfacctd", &nprobe.display().to_string(), &global, &plugins(), 5));
     failures.extend(compare("nfacctd", &yaf.display().to_string(), &global, &plugins(), 20));
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// `packet_ptr` primitives (pmacct's examples and more: packet, mac, l3 and l4 with and without
+/// a protocol, several pointers per entry) with pmacctd on the shared packet capture.
+#[test]
+fn packet_ptr_primitives_match_pmacctd() {
+    if !available("pmacctd") {
+        eprintln!("pmacctd or shared data absent: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let prims = dir.path().join("packet.lst");
+    std::fs::write(
+        &prims,
+        "name=ttl_pm\tpacket_ptr=l3:0x800+8\tpacket_ptr=l3:0x86dd+7\tlen=1\tsemantics=u_int\n\
+         name=udp_len\tpacket_ptr=l4:17+4\tlen=2\tsemantics=u_int\n\
+         name=tcp_win\tpacket_ptr=l4:6+14\tlen=2\tsemantics=u_int\n\
+         name=etype_x\tpacket_ptr=packet+12\tlen=2\tsemantics=hex\n\
+         name=smac_p\tpacket_ptr=mac+6\tlen=6\tsemantics=mac\n\
+         name=l4raw\tpacket_ptr=l4\tlen=4\tsemantics=raw\n\
+         name=ipsrc_p\tpacket_ptr=l3:0x800+12\tlen=4\tsemantics=ip\n",
+    )
+    .expect("primitives");
+    let global = format!("aggregate_primitives: {}\n", prims.display());
+    let plugins = vec![
+        PluginSpec::new("a", &[("aggregate", "proto, ttl_pm, udp_len")]),
+        PluginSpec::new(
+            "b",
+            &[("aggregate", "tcp_win, etype_x, smac_p"), ("print_output", "json")],
+        ),
+        PluginSpec::new("c", &[("aggregate", "l4raw, ipsrc_p, dst_port")]),
+        PluginSpec::new(
+            "d",
+            &[("aggregate", "ttl_pm, etype_x, tcp_win"), ("print_output", "formatted")],
+        ),
+    ];
+    let failures = compare("pmacctd", "traffic/small", &global, &plugins, 1000);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -141,6 +141,18 @@ pub fn pro_rate(cur: &mut Counters, total: &Counters, start: i64, end: i64, base
     }
 }
 
+/// Most bins one flow is pro-rated over; a flow claiming to span more (an exporter's clock
+/// gone wrong) is accounted whole in the bin of its start instead of costing a table per bin.
+/// pmacct has no such bound.
+pub const MAX_PRO_RATED_BINS: i64 = 4096;
+
+/// Whether a flow from bin `base` to `end` (Unix seconds) spans at most
+/// [`MAX_PRO_RATED_BINS`] bins of `history` (months counted as 28 days).
+pub fn pro_rating_span_ok(history: super::History, base: i64, end: i64) -> bool {
+    let slot = history.fixed_secs().unwrap_or(28 * 86_400 * i64::from(history.howmany));
+    slot > 0 && (end - base) / slot <= MAX_PRO_RATED_BINS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +194,8 @@ mod tests {
             got.push((cur.bytes, cur.packets, cur.flows));
         }
         assert_eq!(got, [(300, 3, 1), (300, 3, 1), (300, 3, 1), (100, 1, 1)]);
+        let five_min = super::super::History::parse("5m").unwrap();
+        assert!(pro_rating_span_ok(five_min, 0, 1000));
+        assert!(!pro_rating_span_ok(five_min, 0, 300 * (MAX_PRO_RATED_BINS + 1)));
     }
 }

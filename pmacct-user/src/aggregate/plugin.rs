@@ -110,7 +110,7 @@ impl Plugin {
     pub fn new(cfg: &PluginConfig, now: i64, utc: bool) -> Result<Plugin, AggregateError> {
         let (builtin, custom_names): (Vec<&String>, Vec<&String>) =
             cfg.aggregate.iter().partition(|n| super::Primitive::from_name(n.trim()).is_some());
-        let custom = custom_selection(cfg, &custom_names)?;
+        let custom = super::custom::select(cfg, &custom_names)?;
         let names: Vec<&str> = builtin.iter().map(|s| s.as_str()).collect();
         let set = PrimitiveSet::parse(&names.join(","))
             .map_err(|e| AggregateError::Aggregate { plugin: cfg.name.clone(), value: e.0 })?;
@@ -266,8 +266,11 @@ impl Plugin {
             clock(now)
         };
         let mut base = bins.bin_start(start_s);
-        if self.cfg.pro_rating && rec.counters.last_us != 0 {
-            let end_s = (rec.counters.last_us / 1_000_000) as i64;
+        let end_s = (rec.counters.last_us / 1_000_000) as i64;
+        if self.cfg.pro_rating
+            && rec.counters.last_us != 0
+            && super::insert::pro_rating_span_ok(bins.history(), base, end_s)
+        {
             let bins = bins.clone();
             let mut cur = counters;
             loop {
@@ -428,26 +431,4 @@ impl Plugin {
         self.stats.flushes += 1;
         batch
     }
-}
-
-/// The registry indices of a plugin's custom primitives, loading its `aggregate_primitives`
-/// file into the registry; a name the file does not define is an unknown primitive.
-fn custom_selection(cfg: &PluginConfig, names: &[&String]) -> Result<Vec<usize>, AggregateError> {
-    if names.is_empty() {
-        return Ok(Vec::new());
-    }
-    let unknown = |n: &str| AggregateError::Aggregate { plugin: cfg.name.clone(), value: n.into() };
-    let Some(path) = &cfg.aggregate_primitives else { return Err(unknown(names[0])) };
-    let defs = super::custom::load(path)
-        .map_err(|e| AggregateError::Custom { plugin: cfg.name.clone(), error: e.to_string() })?;
-    let idx = super::custom::install(&defs);
-    names
-        .iter()
-        .map(|n| {
-            defs.iter()
-                .position(|d| d.name.eq_ignore_ascii_case(n.trim()))
-                .map(|i| idx[i])
-                .ok_or_else(|| unknown(n))
-        })
-        .collect()
 }

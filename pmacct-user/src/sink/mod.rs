@@ -77,13 +77,17 @@ pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
         }
         PluginKind::Amqp => {
             let amqp = cfg.amqp.clone().unwrap_or_default();
-            let transport = amqp::AmqpSink::new(&cfg.name, amqp, post_tags(cfg))?;
+            let custom = print::PrintOptions::from_config(cfg).custom;
+            let transport = amqp::AmqpSink::new(&cfg.name, amqp, post_tags(cfg))?
+                .with_columns(cfg.stitching, custom);
             let delivery = cfg.delivery.clone().unwrap_or_default();
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }
         PluginKind::Kafka => {
             let kafka = cfg.kafka.clone().unwrap_or_default();
-            let transport = kafka::KafkaSink::new(&cfg.name, kafka, post_tags(cfg))?;
+            let custom = print::PrintOptions::from_config(cfg).custom;
+            let transport = kafka::KafkaSink::new(&cfg.name, kafka, post_tags(cfg))?
+                .with_columns(cfg.stitching, custom);
             let delivery = cfg.delivery.clone().unwrap_or_default();
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }

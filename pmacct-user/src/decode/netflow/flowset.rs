@@ -218,6 +218,9 @@ fn custom_values(v: &View<'_>, defs: &[crate::aggregate::custom::CustomPrimitive
     let vals = defs
         .iter()
         .map(|d| {
+            if d.field_type == 0 {
+                return None; // packet_ptr only
+            }
             let std = d.pen == 0 && d.field_type < 384;
             let mut seen = 0u8;
             v.tpl

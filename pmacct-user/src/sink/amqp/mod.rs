@@ -28,6 +28,8 @@ pub struct AmqpSink {
     post: PostTags,
     /// `amqp_routing_key_rr`.
     rr: RoundRobin,
+    /// Stitching stamps and custom primitives in every object (pmacct's amqp plugin).
+    extras: broker::ColumnExtras,
 }
 
 impl AmqpSink {
@@ -42,7 +44,14 @@ impl AmqpSink {
             .map_err(|e| AmqpConfigError::Runtime(e.to_string()))?;
         let writer_id = broker::writer_id(plugin);
         let rr = RoundRobin::new(cfg.routing_key_rr);
-        Ok(Self { cfg, writer_id, rt, conn: None, key, post, rr })
+        Ok(Self { cfg, writer_id, rt, conn: None, key, post, rr, extras: Default::default() })
+    }
+
+    /// The objects also carry the plugin's stitching stamps and custom primitives, as pmacct's
+    /// amqp plugin composes them (the print plugin's JSON columns).
+    pub fn with_columns(mut self, stitching: bool, custom: Vec<usize>) -> Self {
+        self.extras = broker::ColumnExtras { stitching, custom };
+        self
     }
 
     fn timeout(&self) -> std::time::Duration {
@@ -110,10 +119,16 @@ impl Transport for AmqpSink {
     fn encode(&mut self, batch: &FlushBatch) -> Vec<Item> {
         let mut items: Vec<Item> = Vec::new();
         let (key, post) = (&self.key, self.post);
-        broker::for_each_message(batch, &self.writer_id, self.cfg.multi_values, |k, rows, msg| {
-            let key = key.expand(batch.primitives, k, post);
-            push_into(&mut items, &key, rows, msg.as_bytes());
-        });
+        broker::for_each_message(
+            batch,
+            &self.writer_id,
+            self.cfg.multi_values,
+            &self.extras,
+            |k, rows, msg| {
+                let key = key.expand(batch.primitives, k, post);
+                push_into(&mut items, &key, rows, msg.as_bytes());
+            },
+        );
         items
     }
 

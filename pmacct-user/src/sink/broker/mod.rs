@@ -7,6 +7,7 @@
 
 pub mod dynname;
 
+use super::print::columns::Columns;
 use super::print::json;
 use super::print::value::TimestampFormat;
 use crate::aggregate::FlushBatch;
@@ -19,6 +20,14 @@ pub fn writer_id(plugin: &str) -> String {
     format!("{plugin}/{}", std::process::id())
 }
 
+/// Columns a plugin's JSON objects carry beyond its aggregate: the `*_stitching` stamps and
+/// custom primitives (registry indices, `aggregate` order).
+#[derive(Clone, Debug, Default)]
+pub struct ColumnExtras {
+    pub stitching: bool,
+    pub custom: Vec<usize>,
+}
+
 /// Calls `emit(first key, rows, body)` for every message of `batch`: one JSON object each
 /// (`multi_values` 0), or newline-terminated objects packed while they fit in `multi_values`
 /// bytes (pmacct's test: an object and its newline must leave room for the C string's NUL).
@@ -27,9 +36,11 @@ pub fn for_each_message(
     batch: &FlushBatch,
     writer_id: &str,
     multi_values: usize,
+    extras: &ColumnExtras,
     mut emit: impl FnMut(&FlowFields, u64, &str),
 ) {
     let ts = TimestampFormat::default();
+    let cols = Columns::new(batch.primitives, extras.stitching).with_custom(&extras.custom);
     let mut line = String::new();
     let mut multi = String::new();
     let mut multi_key: Option<FlowFields> = None;
@@ -37,7 +48,7 @@ pub fn for_each_message(
     for (start, k, c) in batch.rows() {
         line.clear();
         let stamps = batch.history.then_some((start, batch.flushed_at));
-        json::row(&mut line, batch.primitives, k, c, stamps, ts);
+        json::row_cols(&mut line, &cols, k, c, stamps, ts);
         // pmacct adds the writer after the counters.
         let body = line.trim_end_matches('\n').trim_end_matches('}').len();
         line.truncate(body);
@@ -142,7 +153,7 @@ pub(crate) mod tests {
     #[test]
     fn one_object_per_message_with_the_writer() {
         let mut got = Vec::new();
-        for_each_message(&batch(3), "k/1", 0, |k, rows, body| {
+        for_each_message(&batch(3), "k/1", 0, &ColumnExtras::default(), |k, rows, body| {
             got.push((k.src_ip, rows, body.to_string()));
         });
         assert_eq!(got.len(), 3);
@@ -157,7 +168,7 @@ pub(crate) mod tests {
     #[test]
     fn multi_values_pack_newline_terminated_objects_under_the_bound() {
         let mut msgs = Vec::new();
-        for_each_message(&batch(10), "k/1", 300, |k, rows, body| {
+        for_each_message(&batch(10), "k/1", 300, &ColumnExtras::default(), |k, rows, body| {
             msgs.push((k.src_ip, rows, body.to_string()));
         });
         assert!(msgs.len() > 1);

@@ -31,6 +31,8 @@ pub struct KafkaSink {
     key: Option<DynName>,
     post: PostTags,
     rr: RoundRobin,
+    /// Stitching stamps and custom primitives in every object.
+    extras: broker::ColumnExtras,
 }
 
 impl KafkaSink {
@@ -80,7 +82,15 @@ impl KafkaSink {
             topic: names.topic,
             key: names.key,
             post,
+            extras: broker::ColumnExtras::default(),
         })
+    }
+
+    /// The objects also carry the plugin's stitching stamps and custom primitives (as the
+    /// AMQP sink's, pmacct's composition).
+    pub fn with_columns(mut self, stitching: bool, custom: Vec<usize>) -> Self {
+        self.extras = broker::ColumnExtras { stitching, custom };
+        self
     }
 
     /// How long a send waits for its delivery reports: librdkafka reports every message by
@@ -94,11 +104,18 @@ impl Transport for KafkaSink {
     fn encode(&mut self, batch: &FlushBatch) -> Vec<Item> {
         let mut items: Vec<Item> = Vec::new();
         let (topic, key, post) = (&self.topic, &self.key, self.post);
-        broker::for_each_message(batch, &self.writer_id, self.cfg.multi_values, |k, rows, msg| {
-            let topic = topic.expand(batch.primitives, k, post);
-            let key = key.as_ref().map(|n| n.expand(batch.primitives, k, post)).unwrap_or_default();
-            push_message(&mut items, &topic, key.as_bytes(), msg.as_bytes(), rows);
-        });
+        broker::for_each_message(
+            batch,
+            &self.writer_id,
+            self.cfg.multi_values,
+            &self.extras,
+            |k, rows, msg| {
+                let topic = topic.expand(batch.primitives, k, post);
+                let key =
+                    key.as_ref().map(|n| n.expand(batch.primitives, k, post)).unwrap_or_default();
+                push_message(&mut items, &topic, key.as_bytes(), msg.as_bytes(), rows);
+            },
+        );
         items
     }
 

@@ -9,11 +9,16 @@
 //! dash-separated upper-case hex text for `raw`), and printed as pmacct's
 //! `custom_primitive_value_print` does (src/util.c, 1.7.7).
 
-use std::collections::HashMap;
+mod intern;
+mod packet;
+mod parse;
+
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::path::Path;
-use std::sync::{Arc, OnceLock, RwLock};
+
+pub use intern::{Values, defined, install, intern, lookup, project, values};
+pub use packet::from_packet;
+pub use parse::{load, parse};
 
 /// How a custom primitive is presented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +37,26 @@ pub enum Semantics {
     Raw,
 }
 
+/// Where pmacctd reads a custom primitive in a packet (`packet_ptr=<layer>[:<proto>][+<off>]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketPtr {
+    pub layer: Layer,
+    /// Ethertype for `l3`, IP protocol for `l4`; `None`: any.
+    pub proto: Option<u16>,
+    pub offset: u16,
+}
+
+/// The `packet_ptr` layers supported.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layer {
+    /// Start of the captured frame (`packet`, and `mac` on Ethernet).
+    Packet,
+    /// Network header.
+    L3,
+    /// Transport header.
+    L4,
+}
+
 /// One `aggregate_primitives` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CustomPrimitive {
@@ -47,6 +72,8 @@ pub struct CustomPrimitive {
     /// Which occurrence of the same `pen:type` in a template this entry reads (pmacct's
     /// `repeat_id`: the n-th definition of one element reads its n-th occurrence).
     pub repeat: u8,
+    /// Packet offsets (pmacctd, packet captures); the last one that applies wins, as in pmacct.
+    pub packet_ptrs: Vec<PacketPtr>,
 }
 
 /// A problem in an `aggregate_primitives` file, naming the line.
@@ -172,200 +199,30 @@ fn raw_hex(bytes: &[u8]) -> String {
     s
 }
 
-/// Parses an `aggregate_primitives` file: one entry per line of `key=value` tokens (`name`,
-/// `field_type`, `len`, `semantics`, `packet_ptr`), `!` / `#` comments.
-pub fn parse(text: &str, file: &str) -> Result<Vec<CustomPrimitive>, CustomError> {
-    let mut out: Vec<CustomPrimitive> = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('!') || line.starts_with('#') {
-            continue;
-        }
-        let bad = |reason: String| CustomError::Entry { file: file.into(), line: i + 1, reason };
-        let (mut name, mut ft, mut len, mut sem, mut packet_ptr) = (None, None, None, None, false);
-        for tok in line.split_whitespace() {
-            let (k, v) = tok
-                .split_once('=')
-                .ok_or_else(|| bad(format!("expected key=value, got `{tok}`")))?;
-            match k {
-                "name" => name = Some(v.to_ascii_lowercase()),
-                "field_type" => {
-                    let (pen, id) = match v.split_once(':') {
-                        Some((p, t)) => (p.parse::<u32>().ok(), t),
-                        None => (Some(0), v),
-                    };
-                    match (pen, id.parse::<u16>()) {
-                        (Some(p), Ok(t)) if t != 0 => ft = Some((p, t)),
-                        _ => {
-                            return Err(bad(format!(
-                                "invalid field_type `{v}` (expected <type> or <pen>:<type>)"
-                            )));
-                        }
-                    }
-                }
-                "len" => {
-                    len = Some(if v == "vlen" {
-                        None
-                    } else {
-                        match v.parse::<u16>() {
-                            Ok(n) if n > 0 && n < u16::MAX => Some(n),
-                            _ => return Err(bad(format!("invalid len `{v}` (bytes, or vlen)"))),
-                        }
-                    })
-                }
-                "semantics" => {
-                    sem = Some(match v {
-                        "u_int" => Semantics::UInt,
-                        "hex" => Semantics::Hex,
-                        "ip" => Semantics::Ip,
-                        "mac" => Semantics::Mac,
-                        "str" => Semantics::Str,
-                        "raw" => Semantics::Raw,
-                        _ => {
-                            return Err(bad(format!(
-                                "invalid semantics `{v}` (u_int, hex, ip, mac, str, raw)"
-                            )));
-                        }
-                    })
-                }
-                "packet_ptr" => packet_ptr = true,
-                _ => return Err(bad(format!("unknown key `{k}`"))),
-            }
-        }
-        let name = name.filter(|n| !n.is_empty()).ok_or_else(|| bad("missing name".into()))?;
-        let Some((pen, field_type)) = ft else {
-            return Err(bad(if packet_ptr {
-                format!(
-                    "`{name}`: packet_ptr (packet offsets) is not supported yet; only field_type"
-                )
-            } else {
-                format!("`{name}`: missing field_type")
-            }));
-        };
-        let len = len.ok_or_else(|| bad(format!("`{name}`: missing len")))?;
-        let semantics = sem.ok_or_else(|| bad(format!("`{name}`: missing semantics")))?;
-        if len.is_none() && !matches!(semantics, Semantics::Str | Semantics::Raw) {
-            return Err(bad(format!("`{name}`: len vlen needs semantics str or raw")));
-        }
-        if out.iter().any(|p| p.name == name) {
-            return Err(bad(format!("duplicate primitive name `{name}`")));
-        }
-        if crate::aggregate::Primitive::from_name(&name).is_some() {
-            return Err(bad(format!("`{name}` is a built-in primitive")));
-        }
-        let repeat =
-            out.iter().filter(|p| p.pen == pen && p.field_type == field_type).count() as u8;
-        out.push(CustomPrimitive { name, pen, field_type, len, semantics, repeat });
+/// The registry indices of a plugin's custom primitives, loading its `aggregate_primitives`
+/// file into the registry; a name the file does not define is an unknown primitive.
+pub fn select(
+    cfg: &crate::config::PluginConfig,
+    names: &[&String],
+) -> Result<Vec<usize>, crate::aggregate::AggregateError> {
+    use crate::aggregate::AggregateError;
+    if names.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(out)
-}
-
-/// Reads and parses an `aggregate_primitives` file.
-pub fn load(path: &Path) -> Result<Vec<CustomPrimitive>, CustomError> {
-    let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| CustomError::Io { file: file.clone(), reason: e.to_string() })?;
-    parse(&text, &file)
-}
-
-/// The process-wide registry: every primitive defined, in definition order (a record's
-/// interned values follow this order).
-fn registry() -> &'static RwLock<Arc<Vec<CustomPrimitive>>> {
-    static R: OnceLock<RwLock<Arc<Vec<CustomPrimitive>>>> = OnceLock::new();
-    R.get_or_init(Default::default)
-}
-
-/// Adds `defs` to the registry (an entry of the same name is replaced in place) and returns
-/// the registry index of each.
-pub fn install(defs: &[CustomPrimitive]) -> Vec<usize> {
-    let mut w = registry().write().unwrap_or_else(|e| e.into_inner());
-    let mut v: Vec<CustomPrimitive> = (**w).clone();
-    let idx = defs
+    let unknown = |n: &str| AggregateError::Aggregate { plugin: cfg.name.clone(), value: n.into() };
+    let Some(path) = &cfg.aggregate_primitives else { return Err(unknown(names[0])) };
+    let defs = load(path)
+        .map_err(|e| AggregateError::Custom { plugin: cfg.name.clone(), error: e.to_string() })?;
+    let idx = install(&defs);
+    names
         .iter()
-        .map(|d| match v.iter().position(|p| p.name == d.name) {
-            Some(i) => {
-                v[i] = d.clone();
-                i
-            }
-            None => {
-                v.push(d.clone());
-                v.len() - 1
-            }
+        .map(|n| {
+            defs.iter()
+                .position(|d| d.name.eq_ignore_ascii_case(n.trim()))
+                .map(|i| idx[i])
+                .ok_or_else(|| unknown(n))
         })
-        .collect();
-    *w = Arc::new(v);
-    idx
-}
-
-/// The registry as it is now.
-pub fn defined() -> Arc<Vec<CustomPrimitive>> {
-    registry().read().unwrap_or_else(|e| e.into_inner()).clone()
-}
-
-/// The registry index of `name`.
-pub fn lookup(name: &str) -> Option<usize> {
-    defined().iter().position(|p| p.name.eq_ignore_ascii_case(name))
-}
-
-/// One record's values, in registry order (`None`: not in the record).
-pub type Values = Arc<[Option<Box<[u8]>>]>;
-
-#[derive(Default)]
-struct Interner {
-    ids: HashMap<Values, u32>,
-    values: Vec<Values>,
-}
-
-fn interner() -> &'static RwLock<Interner> {
-    static I: OnceLock<RwLock<Interner>> = OnceLock::new();
-    I.get_or_init(|| {
-        let empty: Values = Arc::from(Vec::new());
-        RwLock::new(Interner { ids: HashMap::new(), values: vec![empty] })
-    })
-}
-
-/// The id of `values`; 0 when none is set.
-pub fn intern(values: Vec<Option<Box<[u8]>>>) -> u32 {
-    if values.iter().all(Option::is_none) {
-        return 0;
-    }
-    let v: Values = Arc::from(values);
-    if let Ok(r) = interner().read()
-        && let Some(&id) = r.ids.get(&v)
-    {
-        return id;
-    }
-    let mut w = interner().write().unwrap_or_else(|e| e.into_inner());
-    if let Some(&id) = w.ids.get(&v) {
-        return id;
-    }
-    let id = u32::try_from(w.values.len()).unwrap_or(u32::MAX);
-    w.values.push(v.clone());
-    w.ids.insert(v, id);
-    id
-}
-
-/// The values of `id` (empty for 0 or an unknown id).
-pub fn values(id: u32) -> Values {
-    let r = interner().read().unwrap_or_else(|e| e.into_inner());
-    r.values.get(id as usize).cloned().unwrap_or_else(|| Arc::from(Vec::new()))
-}
-
-/// The id of `id`'s values with only the registry entries in `keep` left (a plugin's key).
-pub fn project(id: u32, keep: &[usize]) -> u32 {
-    if id == 0 {
-        return 0;
-    }
-    let v = values(id);
-    if (0..v.len()).all(|i| keep.contains(&i) || v[i].is_none()) {
-        return id;
-    }
-    intern(
-        v.iter()
-            .enumerate()
-            .map(|(i, x)| if keep.contains(&i) { x.clone() } else { None })
-            .collect(),
-    )
+        .collect()
 }
 
 #[cfg(test)]
@@ -386,8 +243,13 @@ mod tests {
         assert_eq!(names, ["mtla", "mtlpl", "alu_91", "app", "raw2", "ttl_nf"]);
         assert_eq!((p[2].pen, p[2].field_type, p[2].len), (637, 91, Some(2)));
         assert_eq!((p[3].len, p[3].semantics), (None, Semantics::Str));
-        let err = parse("name=x packet_ptr=l4:6+14 len=2 semantics=u_int\n", "f").unwrap_err();
-        assert!(err.to_string().contains("packet_ptr"), "{err}");
+        let win = parse("name=w packet_ptr=l4:6+14 len=2 semantics=u_int\n", "f").unwrap();
+        assert_eq!(
+            win[0].packet_ptrs,
+            [PacketPtr { layer: Layer::L4, proto: Some(6), offset: 14 }]
+        );
+        let err = parse("name=x packet_ptr=payload+2 len=2 semantics=u_int\n", "f").unwrap_err();
+        assert!(err.to_string().contains("payload"), "{err}");
         assert!(parse("name=x field_type=1 len=vlen semantics=u_int\n", "f").is_err());
         assert!(parse("name=src_host field_type=8 len=4 semantics=ip\n", "f").is_err());
     }

@@ -135,6 +135,23 @@ macro_rules! fields {
                 Some(w.finish())
             }
 
+            /// Packs the layout's fields of an unmasked record: the same key as
+            /// `encode(&set.mask(f))` for the set the layout was made from (a mask keeps or
+            /// zeroes each field, and the layout is what it keeps), without building the masked
+            /// copy nor checking the fields outside the layout. `None` when they do not fit.
+            pub fn encode_selected(&self, f: &FlowFields) -> Option<CompactKey> {
+                let mut w = Writer { buf: [0; KEY_BYTES], at: 0 };
+                let mut i = 0u32;
+                $(
+                    if self.fields & (1 << i) != 0 {
+                        fields!(@put $kind, w, f.$name);
+                    }
+                    i += 1;
+                )*
+                let _ = i;
+                Some(w.finish())
+            }
+
             /// Unpacks a key made by [`Layout::encode`] with this layout.
             pub fn decode(&self, k: &CompactKey) -> FlowFields {
                 let d = FlowFields::default();

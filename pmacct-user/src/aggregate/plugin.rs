@@ -198,8 +198,12 @@ impl Plugin {
                 b.bin_start(stamp)
             }
         };
-        let key = if self.nets.is_none() && self.pretag.is_none() {
-            self.set.mask(&rec.fields)
+        let mut counters = rec.counters;
+        if !self.set.contains(super::Primitive::TcpFlags) {
+            counters.tcp_flags = 0;
+        }
+        if self.nets.is_none() && self.pretag.is_none() {
+            self.merge(start, &rec.fields, &counters);
         } else {
             let mut f = rec.fields;
             if let Some(p) = &self.pretag
@@ -211,18 +215,25 @@ impl Plugin {
             if let Some(n) = &self.nets {
                 n.apply(&mut f);
             }
-            self.set.mask(&f)
-        };
-        let layout = self.layout;
-        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
-        let mut counters = rec.counters;
-        if !self.set.contains(super::Primitive::TcpFlags) {
-            counters.tcp_flags = 0;
+            self.merge(start, &f, &counters);
         }
-        let before = bin.len();
-        bin.merge(&key, &counters);
-        self.stats.entries += (bin.len() - before) as u64;
         self.stats.records_in += 1;
+    }
+
+    /// Merges `counters` into the aggregate of `fields` (unmasked) in the bin of `start`.
+    #[inline]
+    fn merge(&mut self, start: i64, fields: &FlowFields, counters: &Counters) {
+        let bin = match self.tables.last_entry() {
+            // One bin (no history) or records in time order: the newest bin, no tree walk.
+            Some(e) if *e.key() == start => e.into_mut(),
+            _ => {
+                let layout = self.layout;
+                self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout))
+            }
+        };
+        let before = bin.len();
+        bin.merge_fields(self.set, fields, counters);
+        self.stats.entries += (bin.len() - before) as u64;
     }
 
     /// The primitives whose input fields this plugin reads: its aggregate, the addresses behind

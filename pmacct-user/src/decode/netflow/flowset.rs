@@ -196,24 +196,26 @@ fn planned_set(
     set: &[u8],
     out: &mut Vec<FlowRecord>,
 ) -> u32 {
-    let records = set.chunks_exact(plan.len);
-    out.reserve(records.len());
     let mut n = 0u32;
     let default_rate = samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0);
-    for data in records {
-        let mut rec = plan.record(data, h, ctx.exporter, ctx.arrival_us, ctx.opts.time_new);
-        let rate = match plan.sampling(data) {
-            RecordSampling::None => default_rate,
-            s => rate_of(samplers, s),
-        };
-        apply_rate(&mut rec, rate, ctx.opts.renormalize);
+    let base = Plan::base(h, ctx.exporter, ctx.arrival_us);
+    let mut rest = set;
+    while let Some((data, next)) = rest.split_at_checked(plan.len) {
+        rest = next;
         if ctx.opts.keep_enterprise_fields
             && tpl.has_enterprise
             && let Some((locs, _)) = &tpl.fixed
         {
             keep_enterprise(ctx.enterprise, out.len(), &View { data, tpl, locs });
         }
-        out.push(rec);
+        out.push(base);
+        let Some(rec) = out.last_mut() else { break };
+        plan.fill(data, h, ctx.opts.time_new, rec);
+        let rate = match plan.sampling(data) {
+            RecordSampling::None => default_rate,
+            s => rate_of(samplers, s),
+        };
+        apply_rate(rec, rate, ctx.opts.renormalize);
         n += 1;
     }
     n

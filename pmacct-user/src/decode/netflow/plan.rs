@@ -324,7 +324,23 @@ impl Plan {
         }
     }
 
+    /// What every record of a datagram starts from: the header's and the exporter's values.
+    pub fn base(h: &HeaderCtx, exporter: IpAddr, arrival_us: u64) -> FlowRecord {
+        FlowRecord {
+            fields: FlowFields {
+                peer_src_ip: exporter,
+                timestamp_arrival: arrival_us,
+                export_proto_version: h.version,
+                export_proto_seqno: h.sequence,
+                export_proto_sysid: h.domain,
+                ..FlowFields::default()
+            },
+            counters: Counters { flows: 1, ..Counters::default() },
+        }
+    }
+
     /// Decodes one record of exactly [`Plan::len`] bytes, as `fields::record` does.
+    #[cfg(test)]
     pub fn record(
         &self,
         rec: &[u8],
@@ -333,16 +349,15 @@ impl Plan {
         arrival_us: u64,
         time_new: bool,
     ) -> FlowRecord {
+        let mut r = Self::base(h, exporter, arrival_us);
+        self.fill(rec, h, time_new, &mut r);
+        r
+    }
+
+    /// Decodes `rec` into `r`, which holds [`Plan::base`] (so records are built in place).
+    pub fn fill(&self, rec: &[u8], h: &HeaderCtx, time_new: bool, r: &mut FlowRecord) {
         let v6 = self.is_v6(rec);
-        let mut f = FlowFields {
-            peer_src_ip: exporter,
-            timestamp_arrival: arrival_us,
-            export_proto_version: h.version,
-            export_proto_seqno: h.sequence,
-            export_proto_sysid: h.domain,
-            ..FlowFields::default()
-        };
-        let mut c = Counters { flows: 1, ..Counters::default() };
+        let FlowRecord { fields: f, counters: c } = r;
         for op in &self.ops {
             let Some(b) = at(rec, op.loc) else { continue };
             match op.set {
@@ -405,7 +420,7 @@ impl Plan {
             }
         }
         let (start, end) = if time_new {
-            (arrival_us, arrival_us)
+            (f.timestamp_arrival, f.timestamp_arrival)
         } else {
             let hdr_us = u64::from(h.unix_secs) * 1_000_000;
             let s = self.time(rec, h, &self.start);
@@ -417,9 +432,8 @@ impl Plan {
         c.first_us = start;
         c.last_us = end;
         if !self.mpls.is_empty() || self.mpls_top.is_some() {
-            self.mpls(rec, &mut f);
+            self.mpls(rec, f);
         }
-        FlowRecord { fields: f, counters: c }
     }
 }
 

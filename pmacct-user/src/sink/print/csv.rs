@@ -1,8 +1,8 @@
 //! `print_output: csv` (pmacct's `P_write_stats_header_csv` and the CSV branch of
 //! `P_cache_purge`): primitives in print order, then `PACKETS`, `BYTES`; no time stamps in 1.7.
 
-use super::value::{TimestampFormat, write_value_ts};
-use crate::aggregate::PrimitiveSet;
+use super::value::{TimestampFormat, push_dec, write_value_ts};
+use crate::aggregate::{Primitive, PrimitiveSet};
 use crate::record::{Counters, FlowFields};
 
 /// The header line, newline included.
@@ -28,12 +28,17 @@ pub fn row(
     ts: TimestampFormat,
 ) {
     for p in set.iter() {
-        write_value_ts(out, p, k, c, ts);
+        match p {
+            // The 5-tuple's integers without `fmt` (the rest through the shared formatter).
+            Primitive::SrcPort => push_dec(out, u64::from(k.src_port)),
+            Primitive::DstPort => push_dec(out, u64::from(k.dst_port)),
+            _ => write_value_ts(out, p, k, c, ts),
+        }
         out.push_str(sep);
     }
-    out.push_str(&c.packets.to_string());
+    push_dec(out, c.packets);
     out.push_str(sep);
-    out.push_str(&c.bytes.to_string());
+    push_dec(out, c.bytes);
     out.push('\n');
 }
 

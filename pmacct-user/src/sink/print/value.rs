@@ -81,6 +81,16 @@ pub fn write_mac(out: &mut String, mac: &[u8; 6]) {
 /// Appends an address as glibc's `inet_ntop` prints it (Rust's `Display` differs only for
 /// IPv4-compatible addresses `::a.b.c.d`, which glibc prints in dotted form).
 pub fn write_ip(out: &mut String, ip: &IpAddr) {
+    if let IpAddr::V4(v4) = ip {
+        // The common case, without `fmt` machinery (a flush prints millions of addresses).
+        let [a, b, c, d] = v4.octets();
+        push_dec(out, u64::from(a));
+        for o in [b, c, d] {
+            out.push('.');
+            push_dec(out, u64::from(o));
+        }
+        return;
+    }
     if let IpAddr::V6(v6) = ip {
         let s = v6.segments();
         if s[..6].iter().all(|w| *w == 0) && s[6] != 0 {
@@ -90,6 +100,22 @@ pub fn write_ip(out: &mut String, ip: &IpAddr) {
         }
     }
     let _ = write!(out, "{ip}");
+}
+
+/// Appends `v` in decimal (what `write!(out, "{v}")` prints, without the `fmt` machinery).
+pub fn push_dec(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
 }
 
 /// How timestamps are printed (pmacct's `timestamps_utc`, `timestamps_since_epoch`).

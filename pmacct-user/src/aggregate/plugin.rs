@@ -220,6 +220,27 @@ impl Plugin {
         self.stats.records_in += 1;
     }
 
+    /// [`Plugin::account`] for every record of `recs`, in order.
+    pub fn account_batch(&mut self, recs: &[FlowRecord], now: i64) {
+        if self.filter.is_some()
+            || self.bins.is_some()
+            || self.nets.is_some()
+            || self.pretag.is_some()
+            || recs.is_empty()
+        {
+            for r in recs {
+                self.account(r, now);
+            }
+            return;
+        }
+        let layout = self.layout;
+        let bin = self.tables.entry(0).or_insert_with(|| KeyedTable::with_layout(layout));
+        let before = bin.len();
+        bin.merge_records(self.set, recs, self.set.contains(super::Primitive::TcpFlags));
+        self.stats.entries += (bin.len() - before) as u64;
+        self.stats.records_in += recs.len() as u64;
+    }
+
     /// Merges `counters` into the aggregate of `fields` (unmasked) in the bin of `start`.
     #[inline]
     fn merge(&mut self, start: i64, fields: &FlowFields, counters: &Counters) {

@@ -1,7 +1,7 @@
 //! The v9 / IPFIX set loop: headers, template sets, options data, data sets.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use super::fields::{self, HeaderCtx, RecordSampling, View};
 use super::options::{self, DEFAULT_SAMPLER};
@@ -10,6 +10,9 @@ use super::template::{self, ParseLimits, Template, TemplateEvent};
 use super::wire::{slice, u16_at, u32_at};
 use super::{Domain, EnterpriseField, Exporter, NetflowError, NetflowOptions, Samplers, track_seq};
 use crate::record::FlowRecord;
+
+/// The all-default record every compiled record starts from.
+static BLANK: LazyLock<FlowRecord> = LazyLock::new(FlowRecord::default);
 
 /// v9 header length.
 const V9_HEADER: usize = 20;
@@ -198,7 +201,10 @@ fn planned_set(
 ) -> u32 {
     let mut n = 0u32;
     let default_rate = samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0);
-    let base = Plan::base(h, ctx.exporter, ctx.arrival_us);
+    // Every record starts as a copy of this one (copied from a blank record made long ago,
+    // not assembled field by field here: the first copy would stall on store forwarding).
+    let mut base = *BLANK;
+    Plan::stamp(&mut base, h, ctx.exporter, ctx.arrival_us);
     let mut rest = set;
     while let Some((data, next)) = rest.split_at_checked(plan.len) {
         rest = next;

@@ -17,7 +17,7 @@ use std::net::IpAddr;
 use super::fields::{HeaderCtx, RecordSampling, Slot};
 use super::template::Slots;
 use super::wire::{ipv4, ipv6, mac, uint};
-use crate::record::{Counters, FlowFields, FlowRecord};
+use crate::record::{FlowFields, FlowRecord};
 
 /// Where an element sits in a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,18 +325,23 @@ impl Plan {
     }
 
     /// What every record of a datagram starts from: the header's and the exporter's values.
+    #[cfg(test)]
     pub fn base(h: &HeaderCtx, exporter: IpAddr, arrival_us: u64) -> FlowRecord {
-        FlowRecord {
-            fields: FlowFields {
-                peer_src_ip: exporter,
-                timestamp_arrival: arrival_us,
-                export_proto_version: h.version,
-                export_proto_seqno: h.sequence,
-                export_proto_sysid: h.domain,
-                ..FlowFields::default()
-            },
-            counters: Counters { flows: 1, ..Counters::default() },
-        }
+        let mut r = FlowRecord::default();
+        Self::stamp(&mut r, h, exporter, arrival_us);
+        r
+    }
+
+    /// Sets the header's and the exporter's values of a blank record.
+    #[inline]
+    pub fn stamp(r: &mut FlowRecord, h: &HeaderCtx, exporter: IpAddr, arrival_us: u64) {
+        let f = &mut r.fields;
+        f.peer_src_ip = exporter;
+        f.timestamp_arrival = arrival_us;
+        f.export_proto_version = h.version;
+        f.export_proto_seqno = h.sequence;
+        f.export_proto_sysid = h.domain;
+        r.counters.flows = 1;
     }
 
     /// Decodes one record of exactly [`Plan::len`] bytes, as `fields::record` does.

@@ -103,19 +103,24 @@ pub fn write_ip(out: &mut String, ip: &IpAddr) {
 }
 
 /// Appends `v` in decimal (what `write!(out, "{v}")` prints, without the `fmt` machinery).
-pub fn push_dec(out: &mut String, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+pub fn push_dec(out: &mut String, v: u64) {
+    if v < 10 {
+        out.push(char::from(b'0' + v as u8));
+        return;
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    let mut v = v;
+    while v > 0 {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+    }
+    for d in buf.get(i..).unwrap_or_default() {
+        out.push(char::from(*d));
+    }
 }
 
 /// How timestamps are printed (pmacct's `timestamps_utc`, `timestamps_since_epoch`).
@@ -387,5 +392,20 @@ mod tests {
         }
         assert_eq!(s, "e,10.1.1.1,0.0.0.0,16001,10,1970-01-01 00:00:01.000000,");
         assert_eq!(direction_letter(0), "u");
+    }
+
+    #[test]
+    fn fast_integers_and_ipv4_print_like_display() {
+        for v in [0u64, 7, 9, 10, 99, 100, 65535, 1 << 32, u64::MAX] {
+            let mut s = String::from("x");
+            push_dec(&mut s, v);
+            assert_eq!(s, format!("x{v}"));
+        }
+        for ip in ["0.0.0.0", "10.0.0.1", "255.255.255.255", "192.168.100.9"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut s = String::new();
+            write_ip(&mut s, &ip);
+            assert_eq!(s, ip.to_string());
+        }
     }
 }

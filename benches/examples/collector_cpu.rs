@@ -36,13 +36,13 @@ fn five_tuple() -> PluginConfig {
 
 enum Dec {
     Nf(NetflowDecoder),
-    Sf(SflowDecoder, Vec<pmacct_user::decode::sflow::CounterRecord>),
+    Sf(Box<SflowDecoder>, Vec<pmacct_user::decode::sflow::CounterRecord>),
 }
 
 impl Dec {
     fn new(sflow: bool) -> Dec {
         if sflow {
-            Dec::Sf(SflowDecoder::new(SflowOptions::default()), Vec::new())
+            Dec::Sf(Box::new(SflowDecoder::new(SflowOptions::default())), Vec::new())
         } else {
             Dec::Nf(NetflowDecoder::new(NetflowOptions::default()))
         }
@@ -64,7 +64,9 @@ impl Dec {
 fn main() {
     let rounds: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(15);
     let cfg = five_tuple();
-    println!("| capture | records | decode ns/record | decode+aggregate ns/record | decode+aggregate M records/CPU-s |");
+    println!(
+        "| capture | records | decode ns/record | decode+aggregate ns/record | decode+aggregate M records/CPU-s |"
+    );
     println!("|---|---:|---:|---:|---:|");
     for (file, sflow) in [
         ("big_pmacct_nfprobe_ipfix.pcap", false),
@@ -91,7 +93,8 @@ fn main() {
 
             let mut dec = Dec::new(sflow);
             let t = thread_cpu_ns();
-            let mut agg = Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("agg");
+            let mut agg =
+                Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("agg");
             out.clear();
             for (src, ts, p) in &dgrams {
                 dec.decode(*src, *ts, p, &mut out);

@@ -72,7 +72,8 @@ impl<K: FlatKey> FlatMap<K> {
     #[inline]
     pub fn prefetch(&self, h: u64) {
         let mask = self.tags.len().wrapping_sub(1);
-        if let (Some(t), Some(s)) = (self.tags.get(h as usize & mask), self.slots.get(h as usize & mask))
+        if let (Some(t), Some(s)) =
+            (self.tags.get(h as usize & mask), self.slots.get(h as usize & mask))
         {
             prefetch(t);
             prefetch(s);
@@ -166,7 +167,8 @@ mod tests {
     #[test]
     fn merges_grows_iterates_and_retains() {
         let mut m = FlatMap::<K>::default();
-        let one = Counters { packets: 1, bytes: 10, first_us: 5, last_us: 9, ..Counters::default() };
+        let one =
+            Counters { packets: 1, bytes: 10, first_us: 5, last_us: 9, ..Counters::default() };
         for round in 0..3 {
             for k in 0..1000u64 {
                 m.prefetch(K(k).hash());

@@ -198,7 +198,7 @@ fn flow_time(
         }
         if let Some(init) = v.uint(Slot::SYS_INIT_MSEC) {
             // Wraps like pmacct's u_int64 arithmetic (and never panics on hostile values).
-                return (init / 1000).wrapping_add(t / 1000).wrapping_mul(1_000_000);
+            return (init / 1000).wrapping_add(t / 1000).wrapping_mul(1_000_000);
         }
     }
     if let Some(t) = v.uint(ms) {

@@ -216,9 +216,9 @@ impl Plan {
         let has_v4 = t.get(IPV4_SRC).is_some() || t.get(IPV4_DST).is_some();
         let has_v6 = t.get(IPV6_SRC).is_some() || t.get(IPV6_DST).is_some();
         let v6_fallback = match (has_v4, has_v6) {
-            (true, true) => nonempty(IPV4_SRC).map_or(V6Fallback::Const(false), |l| {
-                V6Fallback::V4SrcFirstZero(l)
-            }),
+            (true, true) => {
+                nonempty(IPV4_SRC).map_or(V6Fallback::Const(false), V6Fallback::V4SrcFirstZero)
+            }
             (true, false) => V6Fallback::Const(false),
             (false, v6) => V6Fallback::Const(v6),
         };
@@ -304,7 +304,8 @@ impl Plan {
 
     /// `fields::mpls`.
     fn mpls(&self, rec: &[u8], f: &mut FlowFields) {
-        f.mpls_label_top = self.mpls_top.and_then(|l| at(rec, l)).and_then(label).map_or(0, |l| l.0);
+        f.mpls_label_top =
+            self.mpls_top.and_then(|l| at(rec, l)).and_then(label).map_or(0, |l| l.0);
         let mut depth = 0u8;
         let mut last = 0;
         let mut bos = false;

@@ -74,8 +74,7 @@ impl Template {
                 min_len += usize::from(f.len);
             }
         }
-        let plan =
-            if fixed && !is_options { Plan::compile(&slots, &offs, off) } else { None };
+        let plan = if fixed && !is_options { Plan::compile(&slots, &offs, off) } else { None };
         Template {
             fixed: fixed.then_some((offs, off)),
             plan,

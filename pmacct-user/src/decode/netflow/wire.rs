@@ -98,7 +98,8 @@ mod tests {
         assert_eq!(ipv4(&[10, 0, 0, 1, 9]), "10.0.0.1".parse::<IpAddr>().unwrap());
         for n in 0..=10 {
             let b: Vec<u8> = (1..=n).collect();
-            let fold = b[b.len().saturating_sub(8)..].iter().fold(0u64, |a, x| a << 8 | u64::from(*x));
+            let fold =
+                b[b.len().saturating_sub(8)..].iter().fold(0u64, |a, x| a << 8 | u64::from(*x));
             assert_eq!(uint(&b), fold, "{n} bytes");
         }
         assert_eq!(mac(&[1, 2, 3, 4, 5, 6, 7]), [1, 2, 3, 4, 5, 6]);

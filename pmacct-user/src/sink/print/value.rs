@@ -102,25 +102,44 @@ pub fn write_ip(out: &mut String, ip: &IpAddr) {
     let _ = write!(out, "{ip}");
 }
 
-/// Appends `v` in decimal (what `write!(out, "{v}")` prints, without the `fmt` machinery).
+/// "000" to "999", three digits each.
+const PAD3: &str = {
+    const fn table() -> [u8; 3000] {
+        let mut t = [0u8; 3000];
+        let mut i = 0;
+        while i < 1000 {
+            t[3 * i] = b'0' + (i / 100) as u8;
+            t[3 * i + 1] = b'0' + (i / 10 % 10) as u8;
+            t[3 * i + 2] = b'0' + (i % 10) as u8;
+            i += 1;
+        }
+        t
+    }
+    const BYTES: [u8; 3000] = table();
+    match std::str::from_utf8(&BYTES) {
+        Ok(s) => s,
+        Err(_) => panic!("ASCII digits"),
+    }
+};
+
+/// Appends `v` in decimal (what `write!(out, "{v}")` prints), three digits at a time from a
+/// table: no `fmt` machinery, no per-digit pushes.
 pub fn push_dec(out: &mut String, v: u64) {
-    if v < 10 {
-        out.push(char::from(b'0' + v as u8));
+    if v < 1000 {
+        let i = v as usize * 3;
+        let lead = if v < 10 {
+            2
+        } else if v < 100 {
+            1
+        } else {
+            0
+        };
+        out.push_str(PAD3.get(i + lead..i + 3).unwrap_or_default());
         return;
     }
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    let mut v = v;
-    while v > 0 {
-        i -= 1;
-        if let Some(d) = buf.get_mut(i) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-    }
-    for d in buf.get(i..).unwrap_or_default() {
-        out.push(char::from(*d));
-    }
+    push_dec(out, v / 1000);
+    let i = (v % 1000) as usize * 3;
+    out.push_str(PAD3.get(i..i + 3).unwrap_or_default());
 }
 
 /// How timestamps are printed (pmacct's `timestamps_utc`, `timestamps_since_epoch`).
@@ -396,7 +415,7 @@ mod tests {
 
     #[test]
     fn fast_integers_and_ipv4_print_like_display() {
-        for v in [0u64, 7, 9, 10, 99, 100, 65535, 1 << 32, u64::MAX] {
+        for v in [0u64, 7, 9, 10, 99, 100, 999, 1000, 1001, 10_010, 65535, 1 << 32, u64::MAX] {
             let mut s = String::from("x");
             push_dec(&mut s, v);
             assert_eq!(s, format!("x{v}"));

@@ -17,6 +17,9 @@ use pmacct_user::input::datagram::read_datagrams;
 
 type Datagrams = Vec<(SocketAddr, u64, Vec<u8>)>;
 
+/// Records per aggregation batch (the daemon's capture replay uses 512).
+const BATCH: usize = 512;
+
 fn datagrams(name: &str) -> Datagrams {
     let mut v = Vec::new();
     read_datagrams(&capture(name), &[], |d| v.push((d.src, d.ts_us, d.payload.to_vec())))
@@ -50,7 +53,7 @@ fn bench(c: &mut Criterion) {
         ("v5", "big_softflowd_v5.pcap"),
     ] {
         let dgrams = datagrams(file);
-        let mut out = Vec::with_capacity(64);
+        let mut out = Vec::with_capacity(BATCH + 64);
         let records = decode_all(&dgrams, &mut out) as u64;
         eprintln!("netflow bench {label}: {} datagrams, {records} flow records", dgrams.len());
         let mut g = c.benchmark_group(format!("netflow_{label}"));
@@ -62,13 +65,16 @@ fn bench(c: &mut Criterion) {
                 let mut dec = NetflowDecoder::new(NetflowOptions::default());
                 let mut agg =
                     Aggregator::with_options(std::slice::from_ref(&cfg), 0, false).expect("agg");
+                // As the daemon replays a capture: records handed over in batches.
+                out.clear();
                 for (src, ts, p) in &dgrams {
-                    out.clear();
                     let _ = dec.decode(*src, *ts, p, &mut out);
-                    for r in &out {
-                        agg.ingest_at(r, 0);
+                    if out.len() >= BATCH {
+                        agg.ingest_batch(&out, 0);
+                        out.clear();
                     }
                 }
+                agg.ingest_batch(&out, 0);
                 agg.flush_all(1).len()
             })
         });

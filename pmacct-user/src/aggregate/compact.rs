@@ -135,23 +135,55 @@ macro_rules! fields {
                 Some(w.finish())
             }
 
+            /// Packs the layout's fields of an unmasked record: the same key as
+            /// `encode(&set.mask(f))` for the set the layout was made from (a mask keeps or
+            /// zeroes each field, and the layout is what it keeps), without building the masked
+            /// copy nor checking the fields outside the layout. `None` when they do not fit.
+            pub fn encode_selected(&self, f: &FlowFields) -> Option<CompactKey> {
+                let mut w = Writer { buf: [0; KEY_BYTES], at: 0 };
+                let mut bits = self.fields;
+                while bits != 0 {
+                    let put = PUT.get(bits.trailing_zeros() as usize)?;
+                    bits &= bits - 1;
+                    put(&mut w, f)?;
+                }
+                Some(w.finish())
+            }
+
             /// Unpacks a key made by [`Layout::encode`] with this layout.
             pub fn decode(&self, k: &CompactKey) -> FlowFields {
-                let d = FlowFields::default();
+                let mut f = FlowFields::default();
                 let bytes = to_bytes(k);
                 let mut r = Reader { buf: &bytes };
-                let mut i = 0u32;
-                $(
-                    let $name = if self.fields & (1 << i) != 0 {
-                        fields!(@take $kind, r)
-                    } else {
-                        d.$name
-                    };
-                    i += 1;
-                )*
-                let _ = i;
-                FlowFields { $($name),* }
+                let mut bits = self.fields;
+                while bits != 0 {
+                    if let Some(take) = TAKE.get(bits.trailing_zeros() as usize) {
+                        take(&mut r, &mut f);
+                    }
+                    bits &= bits - 1;
+                }
+                f
             }
+        }
+
+        /// Per field, in declaration order (= layout bit order): pack it.
+        const PUT: &[fn(&mut Writer, &FlowFields) -> Option<()>] = &[$(
+            |w: &mut Writer, f: &FlowFields| -> Option<()> {
+                fields!(@put $kind, w, f.$name);
+                Some(())
+            }
+        ),*];
+
+        /// Per field, in declaration order: unpack it.
+        const TAKE: &[fn(&mut Reader<'_>, &mut FlowFields)] = &[$(
+            |r: &mut Reader<'_>, f: &mut FlowFields| f.$name = fields!(@take $kind, r)
+        ),*];
+
+        /// `decode` names every field in a struct literal, so a field added to `FlowFields`
+        /// and not listed here fails to compile.
+        #[allow(dead_code)]
+        fn all_fields_listed(f: FlowFields) -> FlowFields {
+            FlowFields { $($name: f.$name),* }
         }
     };
     (@is_zero mac, $e:expr) => { $e == [0u8; 6] };

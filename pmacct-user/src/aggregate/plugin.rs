@@ -302,6 +302,17 @@ impl Plugin {
         };
         let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
         let before = bin.len();
+        if custom.is_empty() && !stitching {
+            // The common case: the table packs its key straight from the record.
+            bin.merge_fields(set, f, c);
+            if let Some(sum) = sum {
+                let mut g = *f;
+                super::insert::sum_swap(sum, &mut g);
+                bin.merge_fields(set, &g, c);
+            }
+            self.stats.entries += (bin.len() - before) as u64;
+            return;
+        }
         let mut put = |key: &FlowFields| {
             if stitching {
                 bin.merge_with(key, c, |e, c| super::insert::stitch(e, c, assign_end));
@@ -315,6 +326,32 @@ impl Plugin {
             super::insert::sum_swap(sum, &mut g);
             put(&key(&g));
         }
+        self.stats.entries += (bin.len() - before) as u64;
+    }
+
+    /// [`Plugin::account`] for every record of `recs`, in order; records that need no per-record
+    /// work (no filter, bins, maps, RIB, stitching, sums or custom primitives) are merged in one
+    /// batched pass over the table.
+    pub fn account_batch(&mut self, recs: &[FlowRecord], now: i64) {
+        if self.filter.is_some()
+            || self.bins.is_some()
+            || self.nets.is_some()
+            || self.pretag.is_some()
+            || self.bgp.is_some()
+            || self.cfg.stitching
+            || self.sum.is_some()
+            || !self.custom.is_empty()
+            || recs.is_empty()
+        {
+            for r in recs {
+                self.account(r, now);
+            }
+            return;
+        }
+        let layout = self.layout;
+        let bin = self.tables.entry(0).or_insert_with(|| KeyedTable::with_layout(layout));
+        let before = bin.len();
+        bin.merge_records(self.set, recs, self.set.contains(super::Primitive::TcpFlags));
         self.stats.entries += (bin.len() - before) as u64;
     }
 

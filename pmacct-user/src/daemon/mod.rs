@@ -319,9 +319,7 @@ impl Daemon {
         for round in 0..sf.replay.max(1) {
             let (stats, malformed) = replay_capture(&sf.path, &cfg, |recs| {
                 records += recs.len() as u64;
-                for r in recs {
-                    agg.ingest_at(r, now);
-                }
+                agg.ingest_batch(recs, now);
                 if last_tick.elapsed() >= Duration::from_millis(500) {
                     last_tick = Instant::now();
                     now = unix_now();
@@ -341,9 +339,7 @@ impl Daemon {
     fn ingest_collected(&mut self, first: Option<Vec<FlowRecord>>) {
         let now = unix_now();
         for batch in first.into_iter().chain(self.collectors.pending()) {
-            for r in &batch {
-                self.aggregator.ingest_at(r, now);
-            }
+            self.aggregator.ingest_batch(&batch, now);
         }
     }
 

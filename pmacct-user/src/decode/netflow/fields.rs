@@ -197,7 +197,8 @@ fn flow_time(
             return u64::from(h.unix_secs.wrapping_sub(ago)) * 1_000_000;
         }
         if let Some(init) = v.uint(Slot::SYS_INIT_MSEC) {
-            return (init / 1000 + t / 1000) * 1_000_000;
+            // Wraps like pmacct's u_int64 arithmetic (and never panics on hostile values).
+            return (init / 1000).wrapping_add(t / 1000).wrapping_mul(1_000_000);
         }
     }
     if let Some(t) = v.uint(ms) {

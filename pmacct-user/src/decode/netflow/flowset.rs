@@ -1,14 +1,18 @@
 //! The v9 / IPFIX set loop: headers, template sets, options data, data sets.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use super::fields::{self, HeaderCtx, RecordSampling, View};
 use super::options::{self, DEFAULT_SAMPLER};
+use super::plan::Plan;
 use super::template::{self, ParseLimits, Template, TemplateEvent};
 use super::wire::{slice, u16_at, u32_at};
-use super::{Domain, EnterpriseField, Exporter, NetflowError, NetflowOptions, track_seq};
+use super::{Domain, EnterpriseField, Exporter, NetflowError, NetflowOptions, Samplers, track_seq};
 use crate::record::FlowRecord;
+
+/// The all-default record every compiled record starts from.
+static BLANK: LazyLock<FlowRecord> = LazyLock::new(FlowRecord::default);
 
 /// v9 header length.
 const V9_HEADER: usize = 20;
@@ -83,11 +87,11 @@ pub fn datagram(
             0 | 1 if version == 9 => {}
             2 | 3 if version == 10 => {}
             256.. => {
-                let Some(tpl) = dom.templates.get(&set_id).cloned() else {
+                let Some(tpl) = dom.templates.get(&set_id) else {
                     stats.missing_template += 1;
                     continue;
                 };
-                let n = data_set(dom, ctx, &h, &tpl, set, out);
+                let n = data_set(&mut dom.samplers, ctx, &h, tpl, set, out);
                 if tpl.is_options {
                     stats.options_records += u64::from(n);
                 }
@@ -130,15 +134,25 @@ fn apply_template(
     stats: &mut super::ExporterStats,
 ) {
     match ev {
-        TemplateEvent::Define { id, template } => {
-            if !dom.templates.contains_key(&id) {
-                if *count >= max {
-                    stats.refused += 1;
-                    return;
+        TemplateEvent::Define { id, fields, scope_fields, options } => {
+            match dom.templates.get(&id) {
+                Some(t)
+                    if t.fields == fields
+                        && t.scope_fields == scope_fields
+                        && t.is_options == options =>
+                {
+                    return; // a refresh of the template known: nothing to rebuild
                 }
-                *count += 1;
+                Some(_) => {}
+                None => {
+                    if *count >= max {
+                        stats.refused += 1;
+                        return;
+                    }
+                    *count += 1;
+                }
             }
-            dom.templates.insert(id, Arc::new(*template));
+            dom.templates.insert(id, Arc::new(Template::new(fields, scope_fields, options)));
         }
         TemplateEvent::Withdraw { id } if id == set_id => {
             // Withdraw every template of this kind (RFC 7011 §8.1).
@@ -155,15 +169,79 @@ fn apply_template(
     }
 }
 
-/// Decodes the records of one data set; returns how many records it held.
-fn data_set(
-    dom: &mut Domain,
+/// The sampling rate of a record: its own interval, or its sampler's (0 = unknown).
+fn rate_of(samplers: &Samplers, s: RecordSampling) -> u32 {
+    match s {
+        RecordSampling::SamplerId(id) => samplers.get(&id).copied().unwrap_or(0),
+        RecordSampling::Interval(i) => i,
+        RecordSampling::None => samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0),
+    }
+}
+
+/// Sets the record's sampling rate, renormalising its counters if asked (as pmacct: the rate
+/// is applied, the primitive then reads 1).
+#[inline]
+fn apply_rate(rec: &mut FlowRecord, rate: u32, renormalize: bool) {
+    rec.fields.sampling_rate = rate;
+    if renormalize && rate > 0 {
+        rec.counters.renormalize(rate);
+        rec.fields.sampling_rate = 1;
+    }
+}
+
+/// Decodes the records of a data set of a compiled (fixed-length data) template.
+fn planned_set(
+    plan: &Plan,
+    samplers: &Samplers,
     ctx: &mut Ctx<'_>,
     h: &HeaderCtx,
     tpl: &Template,
     set: &[u8],
     out: &mut Vec<FlowRecord>,
 ) -> u32 {
+    let mut n = 0u32;
+    let default_rate = samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0);
+    // Every record starts as a copy of this one (copied from a blank record made long ago,
+    // not assembled field by field here: the first copy would stall on store forwarding).
+    let mut base = *BLANK;
+    Plan::stamp(&mut base, h, ctx.exporter, ctx.arrival_us);
+    let mut rest = set;
+    while let Some((data, next)) = rest.split_at_checked(plan.len) {
+        rest = next;
+        if ctx.opts.keep_enterprise_fields
+            && tpl.has_enterprise
+            && let Some((locs, _)) = &tpl.fixed
+        {
+            keep_enterprise(ctx.enterprise, out.len(), &View { data, tpl, locs });
+        }
+        out.push(base);
+        let Some(rec) = out.last_mut() else { break };
+        plan.fill(data, h, ctx.opts.time_new, rec);
+        let rate = match plan.sampling(data) {
+            RecordSampling::None => default_rate,
+            s => rate_of(samplers, s),
+        };
+        apply_rate(rec, rate, ctx.opts.renormalize);
+        n += 1;
+    }
+    n
+}
+
+/// Decodes the records of one data set; returns how many records it held.
+fn data_set(
+    samplers: &mut Samplers,
+    ctx: &mut Ctx<'_>,
+    h: &HeaderCtx,
+    tpl: &Template,
+    set: &[u8],
+    out: &mut Vec<FlowRecord>,
+) -> u32 {
+    // Custom primitives read the record through the generic view.
+    if let Some(plan) = &tpl.plan
+        && ctx.opts.custom.is_none()
+    {
+        return planned_set(plan, samplers, ctx, h, tpl, set, out);
+    }
     let mut off = 0usize;
     let mut n = 0u32;
     // A record of the template's minimum length must fit; what is left is padding.
@@ -182,21 +260,12 @@ fn data_set(
         let view = View { data: &rest[..len], tpl, locs };
         if tpl.is_options {
             if let Some((id, rate)) = options::sampler_announcement(&view) {
-                dom.samplers.insert(id, rate);
+                samplers.insert(id, rate);
             }
         } else {
             let mut rec = fields::record(&view, h, ctx.exporter, ctx.arrival_us, ctx.opts.time_new);
-            let rate = match fields::record_sampling(&view) {
-                RecordSampling::SamplerId(id) => dom.samplers.get(&id).copied().unwrap_or(0),
-                RecordSampling::Interval(i) => i,
-                RecordSampling::None => dom.samplers.get(&DEFAULT_SAMPLER).copied().unwrap_or(0),
-            };
-            rec.fields.sampling_rate = rate;
-            if ctx.opts.renormalize && rate > 0 {
-                // As pmacct: the rate is applied, the primitive then reads 1.
-                rec.counters.renormalize(rate);
-                rec.fields.sampling_rate = 1;
-            }
+            let rate = rate_of(samplers, fields::record_sampling(&view));
+            apply_rate(&mut rec, rate, ctx.opts.renormalize);
             if let Some(defs) = &ctx.opts.custom {
                 rec.fields.custom = custom_values(&view, defs);
             }

@@ -8,11 +8,11 @@ mod fields;
 mod flowset;
 mod options;
 mod persist;
+mod plan;
 mod template;
 mod v5;
 mod wire;
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
@@ -141,12 +141,15 @@ pub struct EnterpriseField {
     pub value: Vec<u8>,
 }
 
+/// Sampler id → sampling rate.
+type Samplers = FxHashMap<u64, u32>;
+
 /// Templates, samplers and sequence state of one (version, source id / domain).
 #[derive(Debug, Default)]
 struct Domain {
     templates: FxHashMap<u16, Arc<Template>>,
     /// Sampler id → rate (id 0: sampling announced without an id).
-    samplers: FxHashMap<u64, u32>,
+    samplers: Samplers,
     /// Next expected sequence number.
     next_seq: Option<u32>,
 }
@@ -167,7 +170,7 @@ impl Exporter {
 #[derive(Debug)]
 pub struct NetflowDecoder {
     opts: NetflowOptions,
-    exporters: HashMap<IpAddr, Exporter>,
+    exporters: FxHashMap<IpAddr, Exporter>,
     refused_exporters: u64,
     scratch: Vec<(u32, u16)>,
     enterprise: Vec<EnterpriseField>,
@@ -178,7 +181,7 @@ impl NetflowDecoder {
     pub fn new(opts: NetflowOptions) -> Self {
         NetflowDecoder {
             opts,
-            exporters: HashMap::new(),
+            exporters: FxHashMap::default(),
             refused_exporters: 0,
             scratch: Vec::new(),
             enterprise: Vec::new(),
@@ -202,14 +205,27 @@ impl NetflowDecoder {
         out: &mut Vec<FlowRecord>,
     ) -> Result<usize, NetflowError> {
         let ip = exporter.ip();
-        if !self.exporters.contains_key(&ip) && self.exporters.len() >= self.opts.max_exporters {
-            self.refused_exporters += 1;
-            return Err(NetflowError::TooManyExporters(ip));
-        }
+        let full = self.exporters.len() >= self.opts.max_exporters;
+        let exp = match self.exporters.entry(ip) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(_) if full => {
+                self.refused_exporters += 1;
+                return Err(NetflowError::TooManyExporters(ip));
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                if payload.len() < 2 {
+                    // As before: a datagram too short for a version creates no exporter.
+                    return Err(NetflowError::Truncated {
+                        what: "export header",
+                        len: payload.len(),
+                    });
+                }
+                e.insert(Exporter::default())
+            }
+        };
         let before = out.len();
         let version = wire::u16_at(payload, 0)
             .ok_or(NetflowError::Truncated { what: "export header", len: payload.len() })?;
-        let exp = self.exporters.entry(ip).or_default();
         exp.stats.datagrams += 1;
         let res = match version {
             5 => v5_datagram(exp, &self.opts, ip, arrival_us, payload, out),

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::NetflowError;
 use super::fields::slot_of;
+use super::plan::Plan;
 use super::wire::{u16_at, u32_at};
 
 /// The variable-length marker in an IPFIX field specifier (RFC 7011 §7).
@@ -43,6 +44,8 @@ pub struct Template {
     pub slots: Slots,
     /// True when any field has a private enterprise number.
     pub has_enterprise: bool,
+    /// Fixed-length data templates: the compiled decoder ([`Plan`]).
+    pub(crate) plan: Option<Plan>,
 }
 
 impl Template {
@@ -71,8 +74,10 @@ impl Template {
                 min_len += usize::from(f.len);
             }
         }
+        let plan = if fixed && !is_options { Plan::compile(&slots, &offs, off) } else { None };
         Template {
             fixed: fixed.then_some((offs, off)),
+            plan,
             fields,
             scope_fields,
             is_options,
@@ -115,8 +120,9 @@ impl Template {
 /// What a template record announced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TemplateEvent {
-    /// A (re)definition of `id`.
-    Define { id: u16, template: Box<Template> },
+    /// A (re)definition of `id` (the template is built only when it differs from the one
+    /// known: exporters resend unchanged templates every few datagrams).
+    Define { id: u16, fields: Vec<FieldSpec>, scope_fields: u16, options: bool },
     /// IPFIX withdrawal of `id` (field count 0); id 2 or 3 withdraws all of that kind.
     Withdraw { id: u16 },
 }
@@ -219,10 +225,7 @@ pub fn parse_set(
         if id < 256 {
             return Err(bad(id, "template id below 256"));
         }
-        ev.push(TemplateEvent::Define {
-            id,
-            template: Box::new(Template::new(fields, scope, options)),
-        });
+        ev.push(TemplateEvent::Define { id, fields, scope_fields: scope, options });
         off = next;
         if !ipfix && options {
             break; // a v9 options flowset holds one template, then padding
@@ -244,8 +247,9 @@ mod tests {
             0, 2, 0, 8, // packetDeltaCount
         ];
         let ev = parse_set(&b, 2, ParseLimits { max_fields: 64 }).unwrap();
-        let TemplateEvent::Define { id, template } = &ev[0] else { panic!() };
+        let TemplateEvent::Define { id, fields, scope_fields, options } = &ev[0] else { panic!() };
         assert_eq!(*id, 256);
+        let template = Template::new(fields.clone(), *scope_fields, *options);
         assert_eq!(template.fields[1], FieldSpec { id: 1, pen: 0x1234, len: VARLEN });
         assert!(template.fixed.is_none() && template.has_enterprise);
         let mut s = Vec::new();

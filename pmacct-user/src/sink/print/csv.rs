@@ -3,7 +3,7 @@
 //! primitive), `BYTES`; no time stamps in 1.7.
 
 use super::columns::Columns;
-use super::value::TimestampFormat;
+use super::value::{TimestampFormat, push_dec};
 use crate::record::{Counters, FlowFields};
 
 /// The header line, newline included.
@@ -36,13 +36,13 @@ pub fn row(
         col.write(out, k, c, ts);
         out.push_str(sep);
     }
-    out.push_str(&c.packets.to_string());
+    push_dec(out, c.packets);
     out.push_str(sep);
     if cols.flows {
-        out.push_str(&c.flows.to_string());
+        push_dec(out, c.flows);
         out.push_str(sep);
     }
-    out.push_str(&c.bytes.to_string());
+    push_dec(out, c.bytes);
     out.push('\n');
 }
 

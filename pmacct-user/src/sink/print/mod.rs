@@ -254,7 +254,7 @@ impl PrintSink {
 
     /// Renders the whole batch as it would be printed (header per the stdout rule).
     pub fn render(&mut self, batch: &FlushBatch) -> String {
-        let mut out = String::new();
+        let mut out = String::with_capacity(text_capacity(batch.len()));
         self.start_marker(&mut out);
         if !self.stdout_header_done
             && let Some(h) = self.header(batch)
@@ -305,7 +305,9 @@ impl PrintSink {
         for (name, starts) in files {
             let path = PathBuf::from(&name);
             let new_file = !path.exists();
-            let mut text = String::new();
+            // Sized once for the whole purge: growing a multi-megabyte string by doubling
+            // copies it and faults in every intermediate buffer.
+            let mut text = String::with_capacity(text_capacity(batch.len()));
             self.start_marker(&mut text);
             if (!self.opts.append || new_file)
                 && let Some(h) = self.header(batch)
@@ -330,6 +332,11 @@ impl PrintSink {
         }
         Ok(report)
     }
+}
+
+/// Bytes to reserve for the text of `rows` rows (a 5-tuple CSV row is ~40–60 bytes).
+fn text_capacity(rows: usize) -> usize {
+    rows.saturating_mul(64).saturating_add(256)
 }
 
 /// pmacct's `link_latest_output_file`: point `link` at `target` unless it already points at a

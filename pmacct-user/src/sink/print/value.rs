@@ -81,6 +81,16 @@ pub fn write_mac(out: &mut String, mac: &[u8; 6]) {
 /// Appends an address as glibc's `inet_ntop` prints it (Rust's `Display` differs only for
 /// IPv4-compatible addresses `::a.b.c.d`, which glibc prints in dotted form).
 pub fn write_ip(out: &mut String, ip: &IpAddr) {
+    if let IpAddr::V4(v4) = ip {
+        // The common case, without `fmt` machinery (a flush prints millions of addresses).
+        let [a, b, c, d] = v4.octets();
+        push_dec(out, u64::from(a));
+        for o in [b, c, d] {
+            out.push('.');
+            push_dec(out, u64::from(o));
+        }
+        return;
+    }
     if let IpAddr::V6(v6) = ip {
         let s = v6.segments();
         if s[..6].iter().all(|w| *w == 0) && s[6] != 0 {
@@ -90,6 +100,46 @@ pub fn write_ip(out: &mut String, ip: &IpAddr) {
         }
     }
     let _ = write!(out, "{ip}");
+}
+
+/// "000" to "999", three digits each.
+const PAD3: &str = {
+    const fn table() -> [u8; 3000] {
+        let mut t = [0u8; 3000];
+        let mut i = 0;
+        while i < 1000 {
+            t[3 * i] = b'0' + (i / 100) as u8;
+            t[3 * i + 1] = b'0' + (i / 10 % 10) as u8;
+            t[3 * i + 2] = b'0' + (i % 10) as u8;
+            i += 1;
+        }
+        t
+    }
+    const BYTES: [u8; 3000] = table();
+    match std::str::from_utf8(&BYTES) {
+        Ok(s) => s,
+        Err(_) => panic!("ASCII digits"),
+    }
+};
+
+/// Appends `v` in decimal (what `write!(out, "{v}")` prints), three digits at a time from a
+/// table: no `fmt` machinery, no per-digit pushes.
+pub fn push_dec(out: &mut String, v: u64) {
+    if v < 1000 {
+        let i = v as usize * 3;
+        let lead = if v < 10 {
+            2
+        } else if v < 100 {
+            1
+        } else {
+            0
+        };
+        out.push_str(PAD3.get(i + lead..i + 3).unwrap_or_default());
+        return;
+    }
+    push_dec(out, v / 1000);
+    let i = (v % 1000) as usize * 3;
+    out.push_str(PAD3.get(i..i + 3).unwrap_or_default());
 }
 
 /// How timestamps are printed (pmacct's `timestamps_utc`, `timestamps_since_epoch`).
@@ -397,5 +447,20 @@ mod tests {
         }
         assert_eq!(s, "e,10.1.1.1,0.0.0.0,16001,10,1970-01-01 00:00:01.000000,");
         assert_eq!(direction_letter(0), "u");
+    }
+
+    #[test]
+    fn fast_integers_and_ipv4_print_like_display() {
+        for v in [0u64, 7, 9, 10, 99, 100, 999, 1000, 1001, 10_010, 65535, 1 << 32, u64::MAX] {
+            let mut s = String::from("x");
+            push_dec(&mut s, v);
+            assert_eq!(s, format!("x{v}"));
+        }
+        for ip in ["0.0.0.0", "10.0.0.1", "255.255.255.255", "192.168.100.9"] {
+            let ip: IpAddr = ip.parse().unwrap();
+            let mut s = String::new();
+            write_ip(&mut s, &ip);
+            assert_eq!(s, ip.to_string());
+        }
     }
 }

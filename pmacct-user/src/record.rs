@@ -103,6 +103,9 @@ pub struct FlowFields {
     pub timestamp_end: u64,
     /// Arrival at the collector, Unix µs (pmacct `timestamp_arrival`).
     pub timestamp_arrival: u64,
+    /// Export time in the NetFlow/IPFIX header, Unix µs (whole seconds; pmacct
+    /// `timestamp_export`); 0 for sFlow and packets.
+    pub timestamp_export: u64,
     /// Export protocol version: 5, 9, 10 (IPFIX), 5 for sFlow v5.
     pub export_proto_version: u16,
     /// Export protocol sequence number of the datagram.
@@ -174,6 +177,7 @@ impl Default for FlowFields {
             timestamp_start: 0,
             timestamp_end: 0,
             timestamp_arrival: 0,
+            timestamp_export: 0,
             export_proto_version: 0,
             export_proto_seqno: 0,
             export_proto_sysid: 0,
@@ -303,6 +307,7 @@ impl std::hash::Hash for FlowFields {
             timestamp_start,
             timestamp_end,
             timestamp_arrival,
+            timestamp_export,
             export_proto_version,
             export_proto_seqno,
             export_proto_sysid,
@@ -353,7 +358,7 @@ impl std::hash::Hash for FlowFields {
         mix(u64::from(*post_nat_src_port) | u64::from(*post_nat_dst_port) << 16, 43);
         mix(*timestamp_start, 47);
         mix(*timestamp_end, 53);
-        mix(*timestamp_arrival, 59);
+        mix(*timestamp_arrival ^ timestamp_export.rotate_left(29), 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
         mix(u64::from(*export_proto_sysid) | u64::from(*custom) << 32, 5);
         for (i, ip) in

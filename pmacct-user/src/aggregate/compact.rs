@@ -214,7 +214,7 @@ fields! {
     mpls_label_top: u32, mpls_label_bottom: u32, mpls_stack_depth: u8,
     post_nat_src_ip: ip, post_nat_dst_ip: ip, post_nat_src_port: u16, post_nat_dst_port: u16,
     nat_event: u8, fwd_status: u8, direction: u8,
-    timestamp_start: u64, timestamp_end: u64, timestamp_arrival: u64,
+    timestamp_start: u64, timestamp_end: u64, timestamp_arrival: u64, timestamp_export: u64,
     export_proto_version: u16, export_proto_seqno: u32, export_proto_sysid: u32,
     nexthop: ip,
     custom: u32,

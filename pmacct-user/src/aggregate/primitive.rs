@@ -92,6 +92,7 @@ primitives! {
     TimestampStart => "timestamp_start", "TIMESTAMP_START", "timestamp_start";
     TimestampEnd => "timestamp_end", "TIMESTAMP_END", "timestamp_end";
     TimestampArrival => "timestamp_arrival", "TIMESTAMP_ARRIVAL", "timestamp_arrival";
+    TimestampExport => "timestamp_export", "TIMESTAMP_EXPORT", "timestamp_export";
     ExportProtoSeqno => "export_proto_seqno", "EXPORT_PROTO_SEQNO", "export_proto_seqno";
     ExportProtoVersion => "export_proto_version", "EXPORT_PROTO_VERSION", "export_proto_version";
     ExportProtoSysid => "export_proto_sysid", "EXPORT_PROTO_SYSID", "export_proto_sysid";
@@ -110,6 +111,10 @@ primitives! {
 impl Primitive {
     /// Looks a primitive up by its `aggregate` name (case-insensitive, as pmacct is).
     pub fn from_name(name: &str) -> Option<Primitive> {
+        // pmacct 1.7 takes `fw_event` as another name of `nat_event` (cfg_handlers.c).
+        if name.eq_ignore_ascii_case("fw_event") {
+            return Some(Primitive::NatEvent);
+        }
         Primitive::ALL.iter().copied().find(|p| p.name().eq_ignore_ascii_case(name))
     }
 
@@ -289,6 +294,11 @@ impl PrimitiveSet {
             timestamp_end: if has(Primitive::TimestampEnd) { fields.timestamp_end } else { 0 },
             timestamp_arrival: if has(Primitive::TimestampArrival) {
                 fields.timestamp_arrival
+            } else {
+                0
+            },
+            timestamp_export: if has(Primitive::TimestampExport) {
+                fields.timestamp_export
             } else {
                 0
             },

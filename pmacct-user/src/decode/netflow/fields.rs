@@ -329,6 +329,7 @@ pub fn record(
         timestamp_start: start,
         timestamp_end: if end == 0 { u64::from(h.unix_secs) * 1_000_000 } else { end },
         timestamp_arrival: arrival_us,
+        timestamp_export: u64::from(h.unix_secs) * 1_000_000,
         export_proto_version: h.version,
         export_proto_seqno: h.sequence,
         export_proto_sysid: h.domain,

@@ -339,6 +339,7 @@ impl Plan {
         let f = &mut r.fields;
         f.peer_src_ip = exporter;
         f.timestamp_arrival = arrival_us;
+        f.timestamp_export = u64::from(h.unix_secs) * 1_000_000;
         f.export_proto_version = h.version;
         f.export_proto_seqno = h.sequence;
         f.export_proto_sysid = h.domain;

@@ -125,6 +125,7 @@ fn record(
         timestamp_start: start,
         timestamp_end: end,
         timestamp_arrival: arrival_us,
+        timestamp_export: u64::from(h.unix_secs) * 1_000_000,
         export_proto_version: 5,
         export_proto_seqno: h.sequence,
         export_proto_sysid: u32::from(h.engine_id),

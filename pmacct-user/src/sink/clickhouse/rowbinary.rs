@@ -43,6 +43,7 @@ fn timestamp_us(p: Primitive, k: &FlowFields) -> u64 {
     match p {
         Primitive::TimestampStart => k.timestamp_start,
         Primitive::TimestampEnd => k.timestamp_end,
+        Primitive::TimestampExport => k.timestamp_export,
         _ => k.timestamp_arrival,
     }
 }

@@ -67,7 +67,13 @@ fn is_address(p: Primitive) -> bool {
 }
 
 fn is_timestamp(p: Primitive) -> bool {
-    matches!(p, Primitive::TimestampStart | Primitive::TimestampEnd | Primitive::TimestampArrival)
+    matches!(
+        p,
+        Primitive::TimestampStart
+            | Primitive::TimestampEnd
+            | Primitive::TimestampArrival
+            | Primitive::TimestampExport
+    )
 }
 
 impl Schema {

@@ -132,6 +132,9 @@ impl Filter {
                 Primitive::TimestampArrival => {
                     f.timestamp_arrival = value.parse().map_err(|_| bad())?
                 }
+                Primitive::TimestampExport => {
+                    f.timestamp_export = value.parse().map_err(|_| bad())?
+                }
                 Primitive::ExportProtoSeqno => {
                     f.export_proto_seqno = value.parse().map_err(|_| bad())?
                 }

@@ -32,8 +32,8 @@ fn rank(c: Column) -> u16 {
         Column::Prim(Primitive::SumPort) => at(Primitive::SrcPort),
         Column::Prim(Primitive::SumMac) => at(Primitive::SrcMac),
         Column::Prim(p) => at(p),
-        Column::StampMin => at(Primitive::TimestampArrival) + 1,
-        Column::StampMax => at(Primitive::TimestampArrival) + 2,
+        Column::StampMin => at(Primitive::TimestampExport) + 1,
+        Column::StampMax => at(Primitive::TimestampExport) + 2,
         Column::Custom(_) => u16::MAX,
     }
 }

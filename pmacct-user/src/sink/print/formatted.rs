@@ -52,9 +52,10 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::MplsLabelTop => (7, 9),
         Primitive::MplsLabelBottom => (7, 12),
         Primitive::MplsStackDepth => (2, 16),
-        Primitive::TimestampStart | Primitive::TimestampEnd | Primitive::TimestampArrival => {
-            (30, 1)
-        }
+        Primitive::TimestampStart
+        | Primitive::TimestampEnd
+        | Primitive::TimestampArrival
+        | Primitive::TimestampExport => (30, 1),
         Primitive::ExportProtoSeqno | Primitive::ExportProtoSysid => (18, 2),
         Primitive::ExportProtoVersion => (20, 2),
         Primitive::Flows => (20, 2),

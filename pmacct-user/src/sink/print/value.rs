@@ -215,6 +215,7 @@ pub fn json_is_string(p: Primitive) -> bool {
                 | Primitive::TimestampStart
                 | Primitive::TimestampEnd
                 | Primitive::TimestampArrival
+                | Primitive::TimestampExport
                 | Primitive::SumHost
                 | Primitive::SumNet
                 | Primitive::SumMac
@@ -358,6 +359,10 @@ pub fn write_value_ts(
         }
         Primitive::TimestampArrival => {
             out.push_str(&ts.format_us(k.timestamp_arrival));
+            Ok(())
+        }
+        Primitive::TimestampExport => {
+            out.push_str(&ts.format_us(k.timestamp_export));
             Ok(())
         }
         Primitive::ExportProtoSeqno => write!(out, "{}", k.export_proto_seqno),

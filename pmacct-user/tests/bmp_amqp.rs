@@ -240,3 +240,114 @@ fn writer_pid(msg: &str) -> u32 {
     let w = v["writer_id"].as_str().expect("writer_id");
     w.strip_prefix("default/").and_then(|p| p.parse().ok()).expect("default/<pid>")
 }
+
+/// A message without what depends on arrival, the connection or the process (arrival times,
+/// the router's source port, `log_init`/`log_close` times, `seq`, `writer_id`), keys in order.
+fn comparable(msg: &str) -> Vec<(String, serde_json::Value)> {
+    let v: serde_json::Map<String, serde_json::Value> = serde_json::from_str(msg).expect("json");
+    let et = v.get("event_type").and_then(|e| e.as_str()).unwrap_or("").to_string();
+    let mut keys: Vec<(usize, &String)> =
+        v.keys().map(|k| (msg.find(&format!("\"{k}\":")).unwrap_or(0), k)).collect();
+    keys.sort_unstable();
+    keys.into_iter()
+        .filter(|(_, k)| {
+            !matches!(k.as_str(), "timestamp_arrival" | "bmp_router_port" | "seq" | "writer_id")
+        })
+        .filter(|(_, k)| !(*k == "timestamp" && (et == "log_init" || et == "log_close")))
+        .map(|(_, k)| (k.clone(), v[k].clone()))
+        .collect()
+}
+
+/// pmbmpd 1.7.7 (Debian, built with `--enable-rabbitmq`) and `pmacct-rs pmbmpd` with the same
+/// `bmp_daemon_msglog_amqp_*` keys, fed the same BMP stream: the same messages to the same
+/// routing key, `writer_id` `default/<pid>` in both.
+#[test]
+fn pmbmpd_amqp_messages_match_ours() {
+    let pmbmpd = Path::new("/usr/sbin/pmbmpd");
+    if !pmbmpd.exists() {
+        eprintln!("pmbmpd not installed; skipped");
+        return;
+    }
+    let ex = unique("side");
+    let key = "bmp.127_0_0_1";
+    let (q_pm, q_rs) = (
+        Queue::bind(RABBIT, &format!("{ex}_pm"), &[key]),
+        Queue::bind(RABBIT, &format!("{ex}_rs"), &[key]),
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let (pm_port, rs_port) = (daemon::free_tcp_port(), daemon::free_tcp_port());
+    let conf = |port: u16, name: &str| {
+        format!(
+            "daemonize: false\nbmp_daemon_ip: 127.0.0.1\nbmp_daemon_port: {port}\n\
+             bmp_daemon_msglog_amqp_routing_key: bmp.$bmp_router\n\
+             bmp_daemon_msglog_amqp_exchange: {ex}_{name}\nbmp_daemon_msglog_output: json\n\
+             bmp_daemon_max_peers: 10\n"
+        )
+    };
+    std::fs::write(
+        d.join("pm.conf"),
+        conf(pm_port, "pm") + &format!("logfile: {}/pm.log\n", d.display()),
+    )
+    .expect("conf");
+    std::fs::write(d.join("rs.conf"), conf(rs_port, "rs") + "metrics_listen: none\n")
+        .expect("conf");
+    let mut pm = std::process::Command::new(pmbmpd)
+        .arg("-f")
+        .arg(d.join("pm.conf"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn pmbmpd");
+    let rs = daemon::Daemon::spawn(
+        None,
+        &["pmbmpd", "-f", &d.join("rs.conf").to_string_lossy()],
+        d.join("rs.log"),
+    );
+    rs.wait_log("BMP daemon listening", 1, Duration::from_secs(20));
+    let start = Instant::now();
+    while TcpStream::connect(("127.0.0.1", pm_port)).is_err() {
+        assert!(start.elapsed() < Duration::from_secs(20), "pmbmpd not listening");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // (pmbmpd saw the probe connection above open and close: its log_init / log_close.)
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = q_pm.drain(Duration::from_millis(500));
+    for port in [pm_port, rs_port] {
+        TcpStream::connect(("127.0.0.1", port))
+            .and_then(|mut c| c.write_all(STREAM))
+            .expect("send");
+    }
+    let (mut got_pm, mut got_rs) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    while !(got_pm
+        .iter()
+        .chain(&got_rs)
+        .filter(|(_, m): &&(String, String)| m.contains("\"log_close\""))
+        .count()
+        == 2)
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "pmbmpd {} / ours {} messages",
+            got_pm.len(),
+            got_rs.len()
+        );
+        got_pm.extend(q_pm.drain(Duration::from_millis(300)));
+        got_rs.extend(q_rs.drain(Duration::from_millis(300)));
+    }
+    rs.stop();
+    let _ = pm.kill();
+    let _ = pm.wait();
+    eprintln!("pmbmpd {} messages, ours {}", got_pm.len(), got_rs.len());
+    for (k, m) in got_pm.iter().chain(&got_rs) {
+        assert_eq!(k, key);
+        let v: serde_json::Value = serde_json::from_str(m).expect("json");
+        let w = v["writer_id"].as_str().unwrap_or_default();
+        assert!(w.strip_prefix("default/").is_some_and(|p| p.parse::<u32>().is_ok()), "{m}");
+    }
+    assert_eq!(got_pm.len(), got_rs.len());
+    for ((_, p), (_, r)) in got_pm.iter().zip(&got_rs) {
+        assert_eq!(comparable(r), comparable(p), "\nours:   {r}\npmbmpd: {p}");
+    }
+}

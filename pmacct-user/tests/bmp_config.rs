@@ -146,6 +146,32 @@ fn check_config_validates_the_bmp_section() {
         assert!(err.contains(key), "{key} not named in {err}");
     }
 
+    // Broker outputs: an empty name, variables with round-robin, a bad exchange type; a dump
+    // to a broker alone satisfies dump_refresh_time.
+    std::fs::write(
+        &bad,
+        "[bmp]
+dump_refresh_time = 60
+[bmp.msglog_amqp]
+routing_key = \"\"
+\
+         exchange_type = \"bogus\"
+[bmp.dump_kafka]
+topic = \"d.$bmp_router\"
+topic_rr = 2
+",
+    )
+    .expect("write");
+    let out = Command::new(BIN).arg("check-config").arg(&bad).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in
+        ["bmp.msglog_amqp.routing_key", "bmp.msglog_amqp.exchange_type", "bmp.dump_kafka.topic_rr"]
+    {
+        assert!(err.contains(key), "{key} not named in {err}");
+    }
+    assert!(!err.contains("bmp.dump_file"), "{err}");
+
     let conf = dir.path().join("pmbmpd.conf");
     std::fs::write(&conf, "bmp_daemon: true\nbmp_daemon_port: 99999\n").expect("write");
     let out = Command::new(BIN).arg("check-config").arg(&conf).output().expect("run");

@@ -22,10 +22,13 @@ use crate::sink::amqp::{self, AmqpConfig, AmqpSink};
 use crate::sink::delivery::{Delivery, DeliveryConfig, DeliveryStats, Item, Transport};
 use crate::sink::kafka::{KafkaConfig, KafkaSink, push_message};
 
-/// Lines waiting between the router threads and a producer thread.
-const CHANNEL_LINES: usize = 65_536;
+/// Lines waiting between the router threads and a msglog producer thread (one line a
+/// message); also the most lines a producer takes off its channel at once.
+pub(super) const CHANNEL_LINES: usize = 65_536;
 /// Lines per chunk the dump thread hands over.
 pub(super) const DUMP_CHUNK: usize = 4096;
+/// Chunks waiting between the dump thread and a dump producer thread.
+pub(super) const DUMP_CHUNKS: usize = 16;
 
 /// One message: destination (topic or routing key), Kafka partition key, body.
 #[derive(Debug)]
@@ -123,14 +126,15 @@ pub(super) struct LineStream {
 }
 
 impl LineStream {
-    /// Makes the producer and starts its thread.
+    /// Makes the producer and starts its thread; `bound` messages (line batches) may wait
+    /// for it.
     pub(super) fn start(
         name: &'static str,
         cfg: BrokerConfig,
         delivery: DeliveryConfig,
+        bound: usize,
     ) -> Result<Self, String> {
         let grace = Duration::from_secs(cfg.timeout_secs().max(1) + 5);
-        let bound = if name == "bmp_dump" { 16 } else { CHANNEL_LINES };
         let (tx, rx) = sync_channel(bound);
         let thread_name = format!("{name}-{}", cfg.kind());
         let (thread, stats) = match &cfg {

@@ -187,24 +187,23 @@ impl BmpDaemon {
         let allow = AllowList::load(&cfg.allow, cfg.allow_file.as_deref())?;
         use broker::BrokerConfig as B;
         let start = |name: &'static str, b: Option<B>, d: &Option<DeliveryConfig>| {
+            let bound =
+                if name == "bmp_dump" { broker::DUMP_CHUNKS } else { broker::CHANNEL_LINES };
             b.map(|b| {
                 let broker = b.kind();
-                broker::LineStream::start(name, b, d.clone().unwrap_or_default())
+                broker::LineStream::start(name, b, d.clone().unwrap_or_default(), bound)
                     .map_err(|error| BmpDaemonError::Broker { name, broker, error })
             })
             .transpose()
         };
+        let (log_name, dump_name) = ("bmp_msglog", "bmp_dump");
         let msglog = [
-            start(
-                "bmp_msglog",
-                cfg.msglog_kafka.clone().map(B::Kafka),
-                &cfg.msglog_kafka_delivery,
-            )?,
-            start("bmp_msglog", cfg.msglog_amqp.clone().map(B::Amqp), &cfg.msglog_amqp_delivery)?,
+            start(log_name, cfg.msglog_kafka.clone().map(B::Kafka), &cfg.msglog_kafka_delivery)?,
+            start(log_name, cfg.msglog_amqp.clone().map(B::Amqp), &cfg.msglog_amqp_delivery)?,
         ];
         let dump = [
-            start("bmp_dump", cfg.dump_kafka.clone().map(B::Kafka), &cfg.dump_kafka_delivery)?,
-            start("bmp_dump", cfg.dump_amqp.clone().map(B::Amqp), &cfg.dump_amqp_delivery)?,
+            start(dump_name, cfg.dump_kafka.clone().map(B::Kafka), &cfg.dump_kafka_delivery)?,
+            start(dump_name, cfg.dump_amqp.clone().map(B::Amqp), &cfg.dump_amqp_delivery)?,
         ];
         Ok(Arc::new(Shared {
             cfg: cfg.clone(),

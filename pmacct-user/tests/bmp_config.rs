@@ -146,6 +146,32 @@ fn check_config_validates_the_bmp_section() {
         assert!(err.contains(key), "{key} not named in {err}");
     }
 
+    // Broker outputs: an empty name, variables with round-robin, a bad exchange type; a dump
+    // to a broker alone satisfies dump_refresh_time.
+    std::fs::write(
+        &bad,
+        "[bmp]
+dump_refresh_time = 60
+[bmp.msglog_amqp]
+routing_key = \"\"
+\
+         exchange_type = \"bogus\"
+[bmp.dump_kafka]
+topic = \"d.$bmp_router\"
+topic_rr = 2
+",
+    )
+    .expect("write");
+    let out = Command::new(BIN).arg("check-config").arg(&bad).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    for key in
+        ["bmp.msglog_amqp.routing_key", "bmp.msglog_amqp.exchange_type", "bmp.dump_kafka.topic_rr"]
+    {
+        assert!(err.contains(key), "{key} not named in {err}");
+    }
+    assert!(!err.contains("bmp.dump_file"), "{err}");
+
     let conf = dir.path().join("pmbmpd.conf");
     std::fs::write(&conf, "bmp_daemon: true\nbmp_daemon_port: 99999\n").expect("write");
     let out = Command::new(BIN).arg("check-config").arg(&conf).output().expect("run");
@@ -179,4 +205,74 @@ fn msglog_to_kafka_keys() {
     .unwrap_err()
     .to_string();
     assert!(err.contains("bmp_daemon_msglog_kafka_topic_rr"), "{err}");
+}
+
+/// `bmp_daemon_msglog_amqp_*`, `bmp_dump_kafka_*`, `bmp_dump_amqp_*` (pmacct 1.7.7's names):
+/// each output turned on by its routing key / topic, the other keys mapped, `_retry`,
+/// `_frame_max`, `_heartbeat_interval` accepted without effect; the same `Config` as the native
+/// `[bmp.msglog_amqp]`, `[bmp.dump_kafka]`, `[bmp.dump_amqp]`; variables plus rr refused.
+#[test]
+fn msglog_and_dump_broker_keys() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let conf = "bmp_daemon_msglog_amqp_routing_key: bmp.$bmp_router\n\
+                bmp_daemon_msglog_amqp_exchange: bmpx\n\
+                bmp_daemon_msglog_amqp_exchange_type: fanout\n\
+                bmp_daemon_msglog_amqp_host: 10.0.0.5:5673\n\
+                bmp_daemon_msglog_amqp_vhost: /bmp\n\
+                bmp_daemon_msglog_amqp_user: u\n\
+                bmp_daemon_msglog_amqp_passwd: p\n\
+                bmp_daemon_msglog_amqp_persistent_msg: true\n\
+                bmp_daemon_msglog_amqp_retry: 30\n\
+                bmp_daemon_msglog_amqp_frame_max: 131072\n\
+                bmp_dump_kafka_topic: dump.$peer_src_ip.%Y\n\
+                bmp_dump_kafka_topic_rr: 0\n\
+                bmp_dump_kafka_broker_host: 10.0.0.9\n\
+                bmp_dump_kafka_broker_port: 9093\n\
+                bmp_dump_kafka_partition_key: $bmp_router:$bmp_router_port\n\
+                bmp_dump_amqp_routing_key: dump\n\
+                bmp_dump_amqp_routing_key_rr: 4\n\
+                bmp_dump_refresh_time: 60\n";
+    let (pm, warnings) = pmacct(conf, dir.path(), Flavor::Pmbmpd);
+    for key in ["bmp_daemon_msglog_amqp_retry", "bmp_daemon_msglog_amqp_frame_max"] {
+        assert!(warnings.iter().any(|w| w.contains(key)), "{key}: {warnings:?}");
+    }
+    let toml = r#"
+[bmp]
+listen = "[::]:1790"
+dump_refresh_time = 60
+[bmp.msglog_amqp]
+routing_key = "bmp.$bmp_router"
+exchange = "bmpx"
+exchange_type = "fanout"
+host = "10.0.0.5:5673"
+vhost = "/bmp"
+user = "u"
+password = "p"
+persistent = true
+[bmp.dump_kafka]
+topic = "dump.$peer_src_ip.%Y"
+broker_host = "10.0.0.9"
+broker_port = 9093
+partition_key = "$bmp_router:$bmp_router_port"
+[bmp.dump_amqp]
+routing_key = "dump"
+routing_key_rr = 4
+"#;
+    let nat = native(toml, dir.path());
+    assert_eq!(pm.bmp, nat.bmp);
+    let b = pm.bmp.expect("bmp");
+    assert!(b.msglog_kafka.is_none() && b.dump_file.is_none());
+    assert_eq!(b.msglog_amqp.as_ref().map(|a| a.exchange_type.as_str()), Some("fanout"));
+    // Keys of an output whose name is not set leave it off.
+    let (pm, _) = pmacct("bmp_dump_amqp_exchange: x\n", dir.path(), Flavor::Pmbmpd);
+    assert_eq!(pm.bmp.expect("bmp").dump_amqp, None);
+    for bad in [
+        "bmp_daemon_msglog_amqp_routing_key: b.$bmp_router\nbmp_daemon_msglog_amqp_routing_key_rr: 2\n",
+        "bmp_dump_kafka_topic: d.$bmp_router\nbmp_dump_kafka_topic_rr: 2\n",
+        "bmp_dump_amqp_routing_key: d\nbmp_dump_amqp_exchange_type: bogus\n",
+    ] {
+        let err = parse_pmacct_as(bad, dir.path(), Flavor::Pmbmpd).unwrap_err().to_string();
+        let key = bad.lines().nth(1).and_then(|l| l.split(':').next()).expect("key");
+        assert!(err.contains(key), "{key} not named in {err}");
+    }
 }

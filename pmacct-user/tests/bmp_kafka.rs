@@ -1,59 +1,57 @@
-//! The BMP message log to Kafka (`bmp_daemon_msglog_kafka_topic`, issue 7) against a private
-//! `tansu` broker: gobgpd's real BMP stream into the daemon with both a msglog file and Kafka;
-//! the topic (`$peer_src_ip` expanded as pmacct does) holds exactly the file's lines, in order.
-//! Then `_topic_rr`: the same lines spread over `<topic>_<n>`; and `pmacct-rs pmbmpd -f` with
-//! the pmacct keys, its sink metrics labelled `plugin="bmp_msglog"`.
+//! The BMP message log and dumps to Kafka (`bmp_daemon_msglog_kafka_*`, `bmp_dump_kafka_*`,
+//! issue 7) against a private `tansu` broker: gobgpd's real BMP stream into the daemon with both
+//! a file and Kafka; the topic (`$peer_src_ip` expanded as pmacct does) holds exactly the file's
+//! lines, in order, each with pmacct's `writer_id` (`default/<pid>`) appended. Then `_topic_rr`:
+//! the same lines spread over `<topic>_<n>`; a dump to Kafka (round-robin, partition key with
+//! `$bmp_router`) equal to the dump file; and `pmacct-rs pmbmpd -f` with the pmacct keys, its
+//! sink metrics labelled `plugin="bmp_msglog"`.
 
+mod bmp_broker_support;
 mod daemon;
 mod tansu_support;
 
 use std::io::Write;
-use std::net::{SocketAddr, TcpStream};
+use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use bmp_broker_support::{
+    STREAM, lines, replay_and_hold, replay_and_stop, rows_sent, strip_writer,
+};
 use pmacct_user::config::BmpConfig;
-use pmacct_user::routing::bmp_daemon::BmpDaemon;
 use pmacct_user::sink::kafka::KafkaConfig;
 use tansu_support::Tansu;
 
-const STREAM: &[u8] = include_bytes!("data/bmp/gobgpd-3.10-loopback.bmp");
+fn kafka(tansu: &Tansu, topic: &str, rr: u32) -> KafkaConfig {
+    KafkaConfig {
+        broker_port: tansu.port,
+        topic: topic.into(),
+        topic_rr: rr,
+        timeout_secs: 5,
+        ..KafkaConfig::default()
+    }
+}
 
 fn config(dir: &Path, tansu: &Tansu, topic: &str, rr: u32) -> BmpConfig {
     BmpConfig {
         listen: "127.0.0.1:0".into(),
         msglog_file: Some(format!("{}/msglog-$peer_src_ip.json", dir.display())),
-        msglog_kafka: Some(KafkaConfig {
-            broker_port: tansu.port,
-            topic: topic.into(),
-            topic_rr: rr,
-            timeout_secs: 5,
-            ..KafkaConfig::default()
-        }),
+        msglog_kafka: Some(kafka(tansu, topic, rr)),
         ..BmpConfig::default()
     }
 }
 
-/// Replays the stream, waits for the router's `log_close`, stops the daemon (which sends what
-/// is queued): the msglog file's lines.
+/// Replays the stream, stops the daemon: the msglog file's lines, all acknowledged.
 fn run(cfg: &BmpConfig, dir: &Path) -> Vec<String> {
-    let d = BmpDaemon::start(cfg, BmpDaemon::new_rib(cfg)).expect("start");
-    let addr: SocketAddr = d.local_addr();
-    TcpStream::connect(addr).and_then(|mut c| c.write_all(STREAM)).expect("send the stream");
-    let log = dir.join("msglog-127_0_0_1.json");
-    let start = Instant::now();
-    while !std::fs::read_to_string(&log).unwrap_or_default().contains("\"log_close\"") {
-        assert!(start.elapsed() < Duration::from_secs(20), "no log_close");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let (stats, dropped) = d.kafka_stats().expect("kafka configured");
-    d.stop();
-    assert_eq!(dropped, 0);
-    let sent = stats.rows_sent.load(std::sync::atomic::Ordering::Relaxed);
-    let lines: Vec<String> =
-        std::fs::read_to_string(&log).expect("msglog").lines().map(str::to_string).collect();
-    assert_eq!(sent, lines.len() as u64, "every line acknowledged by the broker");
+    let (lines, stats) = replay_and_stop(cfg, dir);
+    assert_eq!(stats.iter().map(|s| s.dropped).sum::<u64>(), 0);
+    assert_eq!(rows_sent(&stats, "bmp_msglog"), lines.len() as u64, "every line acknowledged");
     lines
+}
+
+fn payloads(tansu: &Tansu, topic: &str) -> Vec<String> {
+    let me = std::process::id();
+    tansu.consume(topic, 1).into_iter().map(|r| strip_writer(&r.payload, me)).collect()
 }
 
 #[test]
@@ -65,7 +63,7 @@ fn msglog_lines_to_the_routers_topic() {
     let template = format!("pmrs_bmp_{}.$peer_src_ip", std::process::id());
     let lines = run(&config(dir.path(), &tansu, &template, 0), dir.path());
     assert!(lines.len() > 20, "{} msglog lines", lines.len());
-    let got: Vec<String> = tansu.consume(&topic, 1).into_iter().map(|r| r.payload).collect();
+    let got = payloads(&tansu, &topic);
     eprintln!("{} msglog lines, {} messages", lines.len(), got.len());
     assert_eq!(got, lines);
 }
@@ -78,16 +76,65 @@ fn msglog_topic_round_robin() {
     tansu.create_topics(&topics.iter().map(String::as_str).collect::<Vec<_>>(), 1);
     let dir = tempfile::tempdir().expect("tmp");
     let lines = run(&config(dir.path(), &tansu, &base, 2), dir.path());
-    let per: Vec<Vec<String>> = topics
-        .iter()
-        .map(|t| tansu.consume(t, 1).into_iter().map(|r| r.payload).collect())
-        .collect();
+    let per: Vec<Vec<String>> = topics.iter().map(|t| payloads(&tansu, t)).collect();
     eprintln!("messages per topic: {:?}", per.iter().map(Vec::len).collect::<Vec<_>>());
     // Line k went to <topic>_<k mod 2>.
     for (k, line) in lines.iter().enumerate() {
         assert_eq!(per[k % 2].get(k / 2), Some(line), "line {k}");
     }
     assert_eq!(per[0].len() + per[1].len(), lines.len());
+}
+
+/// A dump while the router is connected: the dump file and the dump topics (round-robin over
+/// `<topic>_0`, `<topic>_1`, keyed by the router) hold the same lines; the msglog goes only to
+/// its file.
+#[test]
+fn dump_to_kafka_equals_the_dump_file() {
+    let tansu = Tansu::start();
+    let base = format!("pmrs_bmpdump_{}.127_0_0_1", std::process::id());
+    let topics: Vec<String> = (0..2).map(|n| format!("{base}_{n}")).collect();
+    tansu.create_topics(&topics.iter().map(String::as_str).collect::<Vec<_>>(), 1);
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path().display();
+    let cfg = BmpConfig {
+        listen: "127.0.0.1:0".into(),
+        msglog_file: Some(format!("{d}/msglog-$peer_src_ip.json")),
+        dump_file: Some(format!("{d}/dump-$bmp_router.json")),
+        dump_kafka: Some(KafkaConfig {
+            partition_key: Some("$bmp_router:$bmp_router_port".into()),
+            ..kafka(&tansu, &format!("pmrs_bmpdump_{}.$bmp_router", std::process::id()), 2)
+        }),
+        ..BmpConfig::default()
+    };
+    let (daemon, conn) = replay_and_hold(&cfg);
+    let router_port = conn.local_addr().expect("local").port();
+    daemon.dump_now();
+    let file = lines(&dir.path().join("dump-127_0_0_1.json"));
+    let routes = file.iter().filter(|l| l.contains("\"route_monitor\"")).count();
+    assert!(routes >= 2, "{routes} routes in the dump");
+    assert!(
+        file[0].contains("\"dump_init\"") && file.last().is_some_and(|l| l.contains("dump_close"))
+    );
+    let start = Instant::now();
+    while rows_sent(&daemon.broker_stats(), "bmp_dump") < file.len() as u64 {
+        assert!(start.elapsed() < Duration::from_secs(30), "{:?}", daemon.broker_stats());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(conn);
+    daemon.stop();
+    let me = std::process::id();
+    let per: Vec<Vec<tansu_support::Record>> = topics.iter().map(|t| tansu.consume(t, 1)).collect();
+    eprintln!(
+        "dump: {} lines, messages per topic {:?}",
+        file.len(),
+        per.iter().map(Vec::len).collect::<Vec<_>>()
+    );
+    assert_eq!(per[0].len() + per[1].len(), file.len());
+    for (k, line) in file.iter().enumerate() {
+        let r = per[k % 2].get(k / 2).unwrap_or_else(|| panic!("dump line {k} missing"));
+        assert_eq!(&strip_writer(&r.payload, me), line, "line {k}");
+        assert_eq!(r.key.as_deref(), Some(format!("127_0_0_1:{router_port}").as_str()));
+    }
 }
 
 /// `pmacct-rs pmbmpd -f` with `bmp_daemon_msglog_kafka_*`: the topic holds the msglog file's
@@ -122,15 +169,8 @@ fn pmbmpd_config_keys_and_metrics() {
     d.wait_log("BMP daemon listening", 1, Duration::from_secs(20));
     TcpStream::connect(("127.0.0.1", bmp)).and_then(|mut c| c.write_all(STREAM)).expect("send");
     let log = dir.path().join("msglog-127_0_0_1.json");
+    let lines = bmp_broker_support::wait_log_close(&log);
     let start = Instant::now();
-    let lines = loop {
-        let text = std::fs::read_to_string(&log).unwrap_or_default();
-        if text.contains("\"log_close\"") {
-            break text.lines().map(str::to_string).collect::<Vec<_>>();
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no log_close:\n{}", d.log());
-        std::thread::sleep(Duration::from_millis(20));
-    };
     let label = "plugin=\"bmp_msglog\"";
     loop {
         let text = daemon::scrape(metrics);
@@ -141,7 +181,16 @@ fn pmbmpd_config_keys_and_metrics() {
         std::thread::sleep(Duration::from_millis(100));
     }
     d.stop();
-    let got: Vec<String> = tansu.consume(&topic, 1).into_iter().map(|r| r.payload).collect();
+    let recs = tansu.consume(&topic, 1);
+    let pid = writer_pid(&recs[0].payload);
+    let got: Vec<String> = recs.iter().map(|r| strip_writer(&r.payload, pid)).collect();
     eprintln!("{} msglog lines, {} messages", lines.len(), got.len());
     assert_eq!(got, lines);
+}
+
+/// The pid in a message's `writer_id` (`default/<pid>`).
+fn writer_pid(msg: &str) -> u32 {
+    let v: serde_json::Value = serde_json::from_str(msg).expect("json");
+    let w = v["writer_id"].as_str().expect("writer_id");
+    w.strip_prefix("default/").and_then(|p| p.parse().ok()).expect("default/<pid>")
 }

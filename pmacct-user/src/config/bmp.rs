@@ -5,6 +5,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use super::Problem;
+use crate::sink::amqp::AmqpConfig;
+use crate::sink::delivery::DeliveryConfig;
+use crate::sink::kafka::KafkaConfig;
 
 /// Settings of the BMP daemon (`pmbmpd`, or `bmp_daemon: true` in a collector).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,10 +43,30 @@ pub struct BmpConfig {
     /// `$peer_src_ip` / `$bmp_router` and `$peer_tcp_port` / `$bmp_router_port`, `topic_rr`,
     /// `partition`, `config_file`, `timeout_secs` as the kafka plugin's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msglog_kafka: Option<crate::sink::kafka::KafkaConfig>,
+    pub msglog_kafka: Option<KafkaConfig>,
     /// Queue, spool and retries of that stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub msglog_kafka_delivery: Option<crate::sink::delivery::DeliveryConfig>,
+    pub msglog_kafka_delivery: Option<DeliveryConfig>,
+    /// Message log to AMQP (`bmp_daemon_msglog_amqp_*`): `routing_key` with the same
+    /// variables, `routing_key_rr`, exchange, host, ... as the amqp plugin's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msglog_amqp: Option<AmqpConfig>,
+    /// Queue, spool and retries of that stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msglog_amqp_delivery: Option<DeliveryConfig>,
+    /// Dumps to Kafka (`bmp_dump_kafka_*`): every dump line one message; `topic` with the
+    /// router variables and strftime, `topic_rr`, `partition_key` with the router variables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_kafka: Option<KafkaConfig>,
+    /// Queue, spool and retries of that stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_kafka_delivery: Option<DeliveryConfig>,
+    /// Dumps to AMQP (`bmp_dump_amqp_*`), as `dump_kafka`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_amqp: Option<AmqpConfig>,
+    /// Queue, spool and retries of that stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dump_amqp_delivery: Option<DeliveryConfig>,
 }
 
 fn default_listen() -> String {
@@ -70,6 +93,12 @@ impl Default for BmpConfig {
             max_router_bytes: None,
             msglog_kafka: None,
             msglog_kafka_delivery: None,
+            msglog_amqp: None,
+            msglog_amqp_delivery: None,
+            dump_kafka: None,
+            dump_kafka_delivery: None,
+            dump_amqp: None,
+            dump_amqp_delivery: None,
         }
     }
 }
@@ -112,21 +141,52 @@ impl BmpConfig {
                 "seconds between dumps, at most 86400 (0 disables dumps)",
             );
         }
-        if let Some(k) = &self.msglog_kafka {
-            if k.topic.trim().is_empty() {
-                push("msglog_kafka.topic", String::new(), "a topic name");
+        let names = [
+            ("msglog_kafka", self.msglog_kafka.as_ref().map(|k| (&k.topic, k.topic_rr, "topic"))),
+            ("dump_kafka", self.dump_kafka.as_ref().map(|k| (&k.topic, k.topic_rr, "topic"))),
+            (
+                "msglog_amqp",
+                self.msglog_amqp
+                    .as_ref()
+                    .map(|a| (&a.routing_key, a.routing_key_rr, "routing_key")),
+            ),
+            (
+                "dump_amqp",
+                self.dump_amqp.as_ref().map(|a| (&a.routing_key, a.routing_key_rr, "routing_key")),
+            ),
+        ];
+        for (out, name) in names {
+            let Some((name, rr, field)) = name else { continue };
+            if name.trim().is_empty() {
+                push(&format!("{out}.{field}"), String::new(), "a name (variables allowed)");
             }
-            if k.topic.contains('$') && k.topic_rr > 0 {
+            if name.contains('$') && rr > 0 {
+                push(&format!("{out}.{field}_rr"), rr.to_string(), "0 with a name with variables");
+            }
+        }
+        for (out, a) in [("msglog_amqp", &self.msglog_amqp), ("dump_amqp", &self.dump_amqp)] {
+            if let Some(a) = a
+                && !["direct", "fanout", "topic", "headers"].contains(&a.exchange_type.as_str())
+            {
                 push(
-                    "msglog_kafka.topic_rr",
-                    k.topic_rr.to_string(),
-                    "0 with a topic with variables",
+                    &format!("{out}.exchange_type"),
+                    a.exchange_type.clone(),
+                    "direct, fanout, topic or headers",
                 );
             }
         }
-        if self.dump_refresh_time > 0 && self.dump_file.is_none() {
-            push("dump_file", String::new(), "a dump file template when dump_refresh_time is set");
+        if self.dump_refresh_time > 0 && !self.dumps_configured() {
+            push(
+                "dump_file",
+                String::new(),
+                "a dump file template (or dump_kafka / dump_amqp) when dump_refresh_time is set",
+            );
         }
+    }
+
+    /// True when dumps go somewhere (file, Kafka or AMQP).
+    pub fn dumps_configured(&self) -> bool {
+        self.dump_file.is_some() || self.dump_kafka.is_some() || self.dump_amqp.is_some()
     }
 }
 

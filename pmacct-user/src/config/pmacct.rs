@@ -13,6 +13,7 @@
 
 mod amqp;
 mod bmp;
+mod bmp_brokers;
 mod collector;
 mod ifmap;
 mod kafka;

@@ -2,6 +2,7 @@
 //! started with the other inputs, its counters pushed to Prometheus at every drain, stopped
 //! (every router gets its `log_close`) at shutdown.
 
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, Result};
@@ -10,14 +11,42 @@ use tracing::info;
 use crate::config::BmpConfig;
 use crate::metrics::{Metrics, PluginLabels, SinkCounters};
 use crate::routing::Rib;
-use crate::routing::bmp_daemon::{BmpDaemon, BmpStats};
+use crate::routing::bmp_daemon::{BmpDaemon, BmpStats, BrokerStats};
+use crate::sink::delivery::DeliveryStats;
 
 /// A running BMP daemon and the counter values last pushed to the metrics.
 pub(super) struct BmpService {
     daemon: BmpDaemon,
     last: BmpStats,
-    /// The msglog's Kafka stream, as a sink labelled `plugin="bmp_msglog"`.
-    kafka_last: SinkCounters,
+    /// The broker outputs, as sinks labelled `plugin="bmp_msglog"` / `plugin="bmp_dump"`
+    /// (Kafka and AMQP of one summed), last values pushed.
+    sinks_last: [SinkCounters; 2],
+}
+
+/// The counters of `outputs` summed into one (the send latencies moved over).
+fn merged<'a>(outputs: impl Iterator<Item = &'a BrokerStats>) -> DeliveryStats {
+    let sum = DeliveryStats::default();
+    for o in outputs {
+        let s = &o.stats;
+        for (to, from) in [
+            (&sum.rows_sent, &s.rows_sent),
+            (&sum.items_sent, &s.items_sent),
+            (&sum.bytes_sent, &s.bytes_sent),
+            (&sum.retries, &s.retries),
+            (&sum.rows_dropped, &s.rows_dropped),
+            (&sum.queued_items, &s.queued_items),
+            (&sum.queued_bytes, &s.queued_bytes),
+            (&sum.spool_items, &s.spool_items),
+            (&sum.spool_bytes, &s.spool_bytes),
+        ] {
+            to.fetch_add(from.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        sum.last_error_unix.fetch_max(s.last_error_unix.load(Ordering::Relaxed), Ordering::Relaxed);
+        if let (Ok(mut to), Ok(mut from)) = (sum.latencies.lock(), s.latencies.lock()) {
+            to.append(&mut from);
+        }
+    }
+    sum
 }
 
 impl BmpService {
@@ -25,7 +54,7 @@ impl BmpService {
     pub(super) fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Self> {
         let daemon = BmpDaemon::start(cfg, rib).context("bmp")?;
         info!(listen = %daemon.local_addr(), "BMP daemon started");
-        Ok(Self { daemon, last: BmpStats::default(), kafka_last: SinkCounters::default() })
+        Ok(Self { daemon, last: BmpStats::default(), sinks_last: Default::default() })
     }
 
     /// The RIB the daemon fills.
@@ -51,9 +80,12 @@ impl BmpService {
         ] {
             Metrics::advance(counter, last, now);
         }
-        if let Some((stats, _)) = self.daemon.kafka_stats() {
-            let label = PluginLabels { plugin: "bmp_msglog".into() };
-            m.sink.sync(&label, &stats, &mut self.kafka_last);
+        let outputs = self.daemon.broker_stats();
+        for (name, last) in ["bmp_msglog", "bmp_dump"].into_iter().zip(&mut self.sinks_last) {
+            if outputs.iter().any(|o| o.name == name) {
+                let sum = merged(outputs.iter().filter(|o| o.name == name));
+                m.sink.sync(&PluginLabels { plugin: name.into() }, &sum, last);
+            }
         }
         if let Ok(rib) = self.daemon.rib().try_read() {
             let routes: usize = rib.routers().map(|r| rib.route_count(r)).sum();

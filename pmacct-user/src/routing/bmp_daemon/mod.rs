@@ -17,18 +17,20 @@
 //!   one `event_type: "log"` line per BMP event (one per statistics counter, one per prefix of
 //!   Route Monitoring), `log_close`. Field names and value forms are pmacct 1.7.7's
 //!   ([`msglog`]).
-//! - Message log to Kafka ([`BmpConfig::msglog_kafka`]): the same lines, one message each, to
-//!   the router's topic through the Kafka plugin's producer and delivery queue ([`kafka`]).
+//! - Message log to Kafka and AMQP ([`BmpConfig::msglog_kafka`], [`BmpConfig::msglog_amqp`]):
+//!   the same lines with pmacct's `writer_id`, one message each, to the router's topic /
+//!   routing key through the plugin's transport and delivery queue ([`broker`]).
 //! - Captures: [`BmpDaemon::offline`] + [`BmpDaemon::replay_pcap`] feed the BMP TCP sessions
 //!   of a pcap (reassembled in order by [`tcp`]) through the same per-router logic, the router
 //!   being each connection's TCP source ([`replay`]).
-//! - Dumps ([`BmpConfig::dump_file`] every [`BmpConfig::dump_refresh_time`] seconds, aligned
-//!   to multiples of the period as pmacct does): per router `dump_init`, its RIB, its current
-//!   peers (Peer Up), the last statistics and Initiation, `dump_close`.
+//! - Dumps ([`BmpConfig::dump_file`], [`BmpConfig::dump_kafka`], [`BmpConfig::dump_amqp`]
+//!   every [`BmpConfig::dump_refresh_time`] seconds, aligned to multiples of the period as
+//!   pmacct does): per router `dump_init`, its RIB, its current peers (Peer Up), the last
+//!   statistics and Initiation, `dump_close`; to the brokers one message per line.
 
+mod broker;
 mod dump;
 pub mod events;
-mod kafka;
 mod listener;
 pub mod msglog;
 pub mod replay;
@@ -44,6 +46,7 @@ use std::thread::JoinHandle;
 use crate::config::BmpConfig;
 use crate::input::allow::{AllowError, AllowList};
 use crate::routing::Rib;
+use crate::sink::delivery::{DeliveryConfig, DeliveryStats};
 
 /// Why the daemon could not start.
 #[derive(Debug, thiserror::Error)]
@@ -65,9 +68,16 @@ pub enum BmpDaemonError {
     /// A thread could not be spawned.
     #[error("spawning a BMP thread: {0}")]
     Spawn(std::io::Error),
-    /// The msglog's Kafka producer could not be made.
-    #[error("bmp msglog to Kafka: {0}")]
-    Kafka(String),
+    /// A broker output's producer could not be made.
+    #[error("{name} to {broker}: {error}")]
+    Broker {
+        /// `bmp_msglog` or `bmp_dump`.
+        name: &'static str,
+        /// `kafka` or `amqp`.
+        broker: &'static str,
+        /// Cause.
+        error: String,
+    },
 }
 
 /// Counters of a running daemon.
@@ -106,6 +116,19 @@ struct Counters {
     no_peer_up: AtomicU64,
 }
 
+/// Delivery counters of one broker output.
+#[derive(Clone, Debug)]
+pub struct BrokerStats {
+    /// `bmp_msglog` or `bmp_dump` (the metrics' `plugin` label).
+    pub name: &'static str,
+    /// `kafka` or `amqp`.
+    pub broker: &'static str,
+    /// The delivery queue's counters.
+    pub stats: Arc<DeliveryStats>,
+    /// Lines dropped before the queue (channel full).
+    pub dropped: u64,
+}
+
 /// State the threads share.
 struct Shared {
     cfg: BmpConfig,
@@ -119,8 +142,12 @@ struct Shared {
     routers: Mutex<HashMap<u64, Arc<Mutex<router::DumpState>>>>,
     /// Router threads, joined at stop.
     threads: Mutex<Vec<JoinHandle<()>>>,
-    /// The msglog's Kafka producer, when configured.
-    kafka: Option<kafka::MsglogKafka>,
+    /// The msglog's broker outputs (Kafka, AMQP), when configured.
+    msglog: Vec<broker::LineStream>,
+    /// The dumps' broker outputs.
+    dump: Vec<broker::LineStream>,
+    /// pmacct's `writer_id` added to broker messages.
+    writer_id: String,
 }
 
 impl Shared {
@@ -158,13 +185,26 @@ impl BmpDaemon {
 
     fn shared(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Arc<Shared>, BmpDaemonError> {
         let allow = AllowList::load(&cfg.allow, cfg.allow_file.as_deref())?;
-        let kafka = match &cfg.msglog_kafka {
-            Some(k) => Some(
-                kafka::MsglogKafka::start(k, cfg.msglog_kafka_delivery.clone().unwrap_or_default())
-                    .map_err(BmpDaemonError::Kafka)?,
-            ),
-            None => None,
+        use broker::BrokerConfig as B;
+        let start = |name: &'static str, b: Option<B>, d: &Option<DeliveryConfig>| {
+            let bound =
+                if name == "bmp_dump" { broker::DUMP_CHUNKS } else { broker::CHANNEL_LINES };
+            b.map(|b| {
+                let broker = b.kind();
+                broker::LineStream::start(name, b, d.clone().unwrap_or_default(), bound)
+                    .map_err(|error| BmpDaemonError::Broker { name, broker, error })
+            })
+            .transpose()
         };
+        let (log_name, dump_name) = ("bmp_msglog", "bmp_dump");
+        let msglog = [
+            start(log_name, cfg.msglog_kafka.clone().map(B::Kafka), &cfg.msglog_kafka_delivery)?,
+            start(log_name, cfg.msglog_amqp.clone().map(B::Amqp), &cfg.msglog_amqp_delivery)?,
+        ];
+        let dump = [
+            start(dump_name, cfg.dump_kafka.clone().map(B::Kafka), &cfg.dump_kafka_delivery)?,
+            start(dump_name, cfg.dump_amqp.clone().map(B::Amqp), &cfg.dump_amqp_delivery)?,
+        ];
         Ok(Arc::new(Shared {
             cfg: cfg.clone(),
             rib,
@@ -174,7 +214,9 @@ impl BmpDaemon {
             counters: Counters::default(),
             routers: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
-            kafka,
+            msglog: msglog.into_iter().flatten().collect(),
+            dump: dump.into_iter().flatten().collect(),
+            writer_id: broker::writer_id(),
         }))
     }
 
@@ -190,7 +232,7 @@ impl BmpDaemon {
             .name("bmp-accept".into())
             .spawn(move || listener::accept_loop(&s, &listener))
             .map_err(BmpDaemonError::Spawn)?;
-        let dumper = if cfg.dump_refresh_time > 0 && cfg.dump_file.is_some() {
+        let dumper = if cfg.dump_refresh_time > 0 && cfg.dumps_configured() {
             let s = Arc::clone(&shared);
             Some(
                 std::thread::Builder::new()
@@ -231,15 +273,23 @@ impl BmpDaemon {
         }
     }
 
-    /// Delivery counters of the msglog's Kafka stream and the lines dropped before it (queue
-    /// full), when configured.
-    pub fn kafka_stats(&self) -> Option<(Arc<crate::sink::delivery::DeliveryStats>, u64)> {
-        let k = self.shared.kafka.as_ref()?;
-        Some((Arc::clone(&k.stats), k.dropped.load(Ordering::Relaxed)))
+    /// Delivery counters of every broker output (msglog and dumps to Kafka and AMQP).
+    pub fn broker_stats(&self) -> Vec<BrokerStats> {
+        let s = &self.shared;
+        s.msglog
+            .iter()
+            .chain(&s.dump)
+            .map(|o| BrokerStats {
+                name: o.name,
+                broker: o.cfg.kind(),
+                stats: Arc::clone(&o.stats),
+                dropped: o.dropped.load(Ordering::Relaxed),
+            })
+            .collect()
     }
 
-    /// Writes a dump now (as the periodic dumper would, stamped with the current second),
-    /// when `dump_file` is set.
+    /// Writes a dump now (as the periodic dumper would, stamped with the current second) to
+    /// the dump file and brokers configured.
     pub fn dump_now(&self) {
         dump::dump_all(&self.shared, (msglog::now().0, 0));
     }
@@ -268,8 +318,8 @@ impl BmpDaemon {
                 tracing::error!("a BMP router thread panicked");
             }
         }
-        if let Some(k) = &self.shared.kafka {
-            k.finish();
+        for o in self.shared.msglog.iter().chain(&self.shared.dump) {
+            o.finish();
         }
         tracing::info!(local = %self.local, "BMP daemon stopped");
     }

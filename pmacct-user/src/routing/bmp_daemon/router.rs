@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::msglog::{self, Fields, Head, LogFile, RouteLine, Stamp};
-use super::{Shared, events};
+use super::{Shared, broker, events};
 use crate::decode::bgp::{AfiSafi, Prefix};
 use crate::decode::bmp::{self, BmpFramer, BmpMessage, PeerKey, RouteMonitoring, SessionTable};
 use crate::routing::{PeerId, RibError, RouteAttrs, RouteKey};
@@ -58,8 +58,9 @@ pub(super) struct Session<'a> {
     sessions: SessionTable,
     framer: BmpFramer,
     log: Option<LogFile>,
-    /// The router's msglog topic, when the msglog goes to Kafka.
-    kafka_topic: Option<String>,
+    /// Per msglog broker output (as `Shared::msglog`): the router's topic / routing key and
+    /// Kafka partition key.
+    brokers: Vec<(String, String)>,
     dump: Arc<Mutex<DumpState>>,
     warned_limit: bool,
     /// Peers already reported as lacking a Peer Up.
@@ -95,12 +96,15 @@ impl<'a> Session<'a> {
                 )
                 .ok()
         });
-        let kafka_topic = shared
-            .kafka
-            .as_ref()
-            .and(shared.cfg.msglog_kafka.as_ref())
-            .map(|k| msglog::expand(&k.topic, addr));
-        let withdraw_attrs = shared.cfg.dump_file.is_some() && shared.cfg.dump_refresh_time > 0;
+        let brokers = shared
+            .msglog
+            .iter()
+            .map(|o| {
+                let key = o.cfg.key().map(|k| msglog::expand(k, addr)).unwrap_or_default();
+                (msglog::expand(o.cfg.dest(), addr), key)
+            })
+            .collect();
+        let withdraw_attrs = shared.cfg.dumps_configured() && shared.cfg.dump_refresh_time > 0;
         let mut s = Session {
             shared,
             addr,
@@ -108,7 +112,7 @@ impl<'a> Session<'a> {
             sessions: SessionTable::new(),
             framer: BmpFramer::new(),
             log,
-            kafka_topic,
+            brokers,
             dump,
             warned_limit: false,
             missing_up: HashSet::new(),
@@ -203,9 +207,9 @@ impl Session<'_> {
         }
     }
 
-    /// True when the msglog goes somewhere (file or Kafka).
+    /// True when the msglog goes somewhere (file or brokers).
     fn logging(&self) -> bool {
-        self.log.is_some() || self.kafka_topic.is_some()
+        self.log.is_some() || !self.brokers.is_empty()
     }
 
     fn write(&mut self, f: &[(&'static str, serde_json::Value)]) {
@@ -215,8 +219,13 @@ impl Session<'_> {
             tracing::error!(router = %self.addr, error = %e, "BMP msglog write failed");
             self.log = None;
         }
-        if let (Some(topic), Some(k)) = (&self.kafka_topic, &self.shared.kafka) {
-            k.send(topic, msglog::to_line(f));
+        if !self.brokers.is_empty() {
+            let body = broker::with_writer(&msglog::to_line(f), &self.shared.writer_id);
+            for (out, (dest, key)) in self.shared.msglog.iter().zip(&self.brokers) {
+                let line =
+                    broker::Line { dest: dest.clone(), key: key.clone(), body: body.clone() };
+                out.send(vec![line]);
+            }
         }
     }
 

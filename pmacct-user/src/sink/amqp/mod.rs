@@ -36,6 +36,23 @@ impl AmqpSink {
     /// Checks the settings; the broker is connected on the first send (and again after a loss).
     pub fn new(plugin: &str, cfg: AmqpConfig, post: PostTags) -> Result<Self, AmqpConfigError> {
         let key = cfg.validate()?;
+        Self::build(plugin, cfg, key, post)
+    }
+
+    /// A publisher of lines rendered elsewhere (the BMP msglog and dumps), queued with
+    /// [`push_message`]: the items carry their routing keys, `routing_key` is not used (its
+    /// round-robin, `routing_key_rr`, is).
+    pub fn for_lines(client: &str, cfg: AmqpConfig) -> Result<Self, AmqpConfigError> {
+        let key = AmqpConfig { routing_key: String::new(), ..cfg.clone() }.validate()?;
+        Self::build(client, cfg, key, PostTags::default())
+    }
+
+    fn build(
+        plugin: &str,
+        cfg: AmqpConfig,
+        key: DynName,
+        post: PostTags,
+    ) -> Result<Self, AmqpConfigError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("amqp-io")
@@ -126,7 +143,7 @@ impl Transport for AmqpSink {
             &self.extras,
             |k, rows, msg| {
                 let key = key.expand(batch.primitives, k, post);
-                push_into(&mut items, &key, rows, msg.as_bytes());
+                push_message(&mut items, &key, rows, msg.as_bytes());
             },
         );
         items
@@ -188,7 +205,7 @@ impl Transport for AmqpSink {
 }
 
 /// Appends a message to the last item when it goes to the same routing key, else starts one.
-fn push_into(items: &mut Vec<Item>, key: &str, rows: u64, msg: &[u8]) {
+pub fn push_message(items: &mut Vec<Item>, key: &str, rows: u64, msg: &[u8]) {
     match items.last_mut() {
         Some(last) if last.meta == key && last.payload.len() < broker::ITEM_BYTES => {
             broker::push_frame(&mut last.payload, msg);

@@ -24,7 +24,10 @@ use super::netmethod::{BGP, FALLBACK, masked};
 use super::pretag::{in_prefix, prefix};
 use crate::aggregate::{Primitive, PrimitiveSet};
 use crate::record::FlowFields;
-use crate::routing::{Rib, RouteAttrs};
+use crate::routing::{RouteAttrs, RouteLookup};
+
+/// A routing source shared with its writer (the BMP daemon's RIB).
+pub type SharedRoutes = Arc<RwLock<dyn RouteLookup>>;
 
 /// Which source-side primitives come from the RIB (pmacct's `bgp_peer_src_as_type` and
 /// `bgp_src_*_type` set to `bgp`), and the exporter → router map. Global keys in pmacct;
@@ -134,7 +137,7 @@ const CACHE_LIMIT: usize = 65_536;
 /// A plugin's RIB lookups.
 #[derive(Debug)]
 pub struct BgpStage {
-    rib: Arc<RwLock<Rib>>,
+    rib: SharedRoutes,
     map: Option<Arc<AgentMap>>,
     src: SrcFromBgp,
     /// `nfacctd_as` / `nfacctd_net` flag bits ([`super::netmethod`]).
@@ -168,7 +171,7 @@ impl BgpStage {
     /// A stage for a plugin with aggregate `set` and methods `asm`/`net`; `None` when the
     /// plugin has nothing to take from the RIB.
     pub fn new(
-        rib: Arc<RwLock<Rib>>,
+        rib: SharedRoutes,
         map: Option<Arc<AgentMap>>,
         cfg: &BgpLookupConfig,
         asm: u32,

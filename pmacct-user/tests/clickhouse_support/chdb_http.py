@@ -1,8 +1,9 @@
 """A ClickHouse HTTP interface in front of chdb (ClickHouse 26.x in-process), for the tests of
 the modern schema profile: chdb has no server of its own.
 
-Serves what the sink and the tests use: `GET|POST /?query=SQL` with the statement in the URL
-or, without one, in the body; an INSERT whose rows come in the body (`?query=INSERT ... FORMAT
+Serves what the sink (the `clickhouse` crate) and the tests use: `GET|POST /?query=SQL` with
+the statement in the URL or, without one, in the body (plain or chunked), answers in the query's
+FORMAT or `default_format` (TabSeparated otherwise); an INSERT whose rows come in the body (`?query=INSERT ... FORMAT
 RowBinary` plus data) is run with `FROM INFILE` on a temporary file; `GET /ping`. Errors are
 HTTP 500 with ClickHouse's message, as the real server answers.
 
@@ -37,8 +38,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
-    def answer(self, code: int, text: str):
-        body = text.encode()
+    def answer(self, code: int, body: bytes):
         self.send_response(code)
         self.send_header("Content-Type", "text/plain; charset=UTF-8")
         self.send_header("Content-Length", str(len(body)))
@@ -48,7 +48,7 @@ class Handler(BaseHTTPRequestHandler):
     def handle_query(self, body: bytes):
         url = urllib.parse.urlparse(self.path)
         if url.path == "/ping":
-            return self.answer(200, "Ok.\n")
+            return self.answer(200, b"Ok.\n")
         params = urllib.parse.parse_qs(url.query)
         query = params.get("query", [None])[0]
         data_file = None
@@ -60,11 +60,14 @@ class Handler(BaseHTTPRequestHandler):
                 with os.fdopen(fd, "wb") as f:
                     f.write(body)
                 query = with_infile(query.strip(), data_file)
+            # The client names its output format with `default_format` (a FORMAT clause in the
+            # query wins over it, as on a server).
+            fmt = params.get("default_format", ["TabSeparated"])[0]
             with LOCK:
-                res = Handler.sess.query(query, "TabSeparated")
-            self.answer(200, str(res) if res is not None else "")
+                res = Handler.sess.query(query, fmt)
+            self.answer(200, res.bytes() if res is not None else b"")
         except Exception as e:  # chdb's errors carry ClickHouse's "Code: N. DB::Exception"
-            self.answer(500, f"{e}\n")
+            self.answer(500, f"{e}\n".encode())
         finally:
             if data_file:
                 os.unlink(data_file)
@@ -73,8 +76,19 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_query(b"")
 
     def do_POST(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        self.handle_query(self.rfile.read(n) if n else b"")
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().strip().split(b";")[0], 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(n) if n else b""
+        self.handle_query(body)
 
 
 def main():

@@ -1,26 +1,29 @@
-//! The few ClickHouse HTTP calls the sink makes: run a statement, read `DESCRIBE TABLE`,
-//! insert a RowBinary body.
+//! The few ClickHouse calls the sink makes, through the official `clickhouse` crate over HTTP:
+//! run a statement, read a table's columns, insert a RowBinary body. Row validation is off
+//! (`RowBinary`, not `RowBinaryWithNamesAndTypes`, which 18.16 lacks): the sink builds its rows
+//! for a schema it has checked itself ([`super::schema::Schema::check`]).
 
 use std::time::Duration;
+
+use clickhouse::Compression;
 
 /// A failed call: transport error or the server's own message.
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     #[error("ClickHouse at {url}: {message}")]
     Server { url: String, message: String },
-    #[error("ClickHouse at {url}: {source}")]
-    Transport { url: String, source: Box<ureq::Error> },
-    #[error("ClickHouse at {url}: reading the response: {source}")]
-    Read { url: String, source: std::io::Error },
+    #[error("ClickHouse at {url}: no answer within {secs} s")]
+    Timeout { url: String, secs: u64 },
+    #[error("ClickHouse at {url}: cannot start the I/O runtime: {source}")]
+    Runtime { url: String, source: std::io::Error },
 }
 
 /// One server.
-#[derive(Clone)]
 pub struct Client {
-    agent: ureq::Agent,
+    inner: clickhouse::Client,
+    rt: tokio::runtime::Runtime,
     url: String,
-    user: Option<String>,
-    password: Option<String>,
+    timeout: Duration,
 }
 
 impl Client {
@@ -29,57 +32,64 @@ impl Client {
         user: Option<String>,
         password: Option<String>,
         timeout: Duration,
-    ) -> Self {
-        let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-        Self { agent, url: url.trim_end_matches('/').to_string(), user, password }
+    ) -> Result<Self, HttpError> {
+        let url = url.trim_end_matches('/').to_string();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|source| HttpError::Runtime { url: url.clone(), source })?;
+        let _in_runtime = rt.enter();
+        let mut inner = clickhouse::Client::default()
+            .with_url(&url)
+            .with_compression(Compression::None)
+            .with_validation(false);
+        if let Some(u) = user {
+            inner = inner.with_user(u);
+        }
+        if let Some(p) = password {
+            inner = inner.with_password(p);
+        }
+        Ok(Self { inner, rt, url, timeout })
     }
 
-    fn post(&self, query: Option<&str>, body: &[u8]) -> Result<String, HttpError> {
-        let mut req = self.agent.post(&format!("{}/", self.url));
-        if let Some(q) = query {
-            req = req.query("query", q);
-        }
-        if let Some(u) = &self.user {
-            req = req.set("X-ClickHouse-User", u);
-        }
-        if let Some(p) = &self.password {
-            req = req.set("X-ClickHouse-Key", p);
-        }
-        match req.send_bytes(body) {
-            Ok(resp) => resp
-                .into_string()
-                .map_err(|source| HttpError::Read { url: self.url.clone(), source }),
-            Err(ureq::Error::Status(code, resp)) => {
-                let text = resp.into_string().unwrap_or_default();
-                Err(HttpError::Server {
-                    url: self.url.clone(),
-                    message: format!("HTTP {code}: {}", text.trim()),
-                })
+    fn run<T>(
+        &self,
+        f: impl std::future::Future<Output = clickhouse::error::Result<T>>,
+    ) -> Result<T, HttpError> {
+        let timeout = self.timeout;
+        match self.rt.block_on(async move { tokio::time::timeout(timeout, f).await }) {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(HttpError::Server { url: self.url.clone(), message: e.to_string() }),
+            Err(_) => {
+                Err(HttpError::Timeout { url: self.url.clone(), secs: self.timeout.as_secs() })
             }
-            Err(e) => Err(HttpError::Transport { url: self.url.clone(), source: Box::new(e) }),
         }
     }
 
-    /// Runs one statement (sent as the body).
-    pub fn execute(&self, sql: &str) -> Result<String, HttpError> {
-        self.post(None, sql.as_bytes())
+    /// Runs one statement.
+    pub fn execute(&self, sql: &str) -> Result<(), HttpError> {
+        self.run(self.inner.query(sql).execute())
     }
 
-    /// `(name, type)` of a table's columns.
+    /// `(name, type)` of a table's columns (`database.table`), from `system.columns`.
     pub fn describe(&self, table: &str) -> Result<Vec<(String, String)>, HttpError> {
-        let text = self.execute(&format!("DESCRIBE TABLE {table} FORMAT TabSeparated"))?;
-        Ok(text
-            .lines()
-            .filter_map(|l| {
-                let mut f = l.split('\t');
-                Some((f.next()?.to_string(), f.next()?.to_string()))
-            })
-            .collect())
+        let (db, name) = table.split_once('.').unwrap_or(("default", table));
+        let q = self
+            .inner
+            .query("SELECT name, type FROM system.columns WHERE database = ? AND table = ?")
+            .bind(db)
+            .bind(name);
+        self.run(q.fetch_all::<(String, String)>())
     }
 
     /// `INSERT INTO table (columns) FORMAT RowBinary` with `rows` as the body.
     pub fn insert(&self, table: &str, columns: &str, rows: &[u8]) -> Result<(), HttpError> {
-        let q = format!("INSERT INTO {table} ({columns}) FORMAT RowBinary");
-        self.post(Some(&q), rows).map(|_| ())
+        let sql = format!("INSERT INTO {table} ({columns}) FORMAT RowBinary");
+        let body = bytes::Bytes::copy_from_slice(rows);
+        self.run(async {
+            let mut insert = self.inner.insert_formatted_with(sql);
+            insert.send(body).await?;
+            insert.end().await
+        })
     }
 }

@@ -48,7 +48,7 @@ impl ClickhouseSink {
             cfg.user.clone(),
             cfg.password.clone(),
             Duration::from_secs(cfg.timeout_secs.max(1)),
-        );
+        )?;
         client.execute(&schema.create_sql(cfg.ttl_days))?;
         schema.check(&client.describe(&table)?)?;
         Ok(Self {

@@ -2,7 +2,8 @@
 //! `bench/big_pmacct_nfprobe_ipfix.pcap.xz` (~183 k), decoded once, then aggregated per
 //! iteration by one 5-tuple print plugin, plain or with an `aggregate_filter`, a networks_file
 //! (`nfacctd_net`/`nfacctd_as: longest`, src_net/dst_net/src_as/dst_as) or a 10-rule
-//! `pre_tag_map`. Throughput is in flow records.
+//! `pre_tag_map`; and with stitching (`timestamp_min`/`timestamp_max`), pro rating over 1-minute
+//! bins, or `sum_host`. Throughput is in flow records.
 //!
 //! Run: `cargo bench -p pmacct-benches --bench aggmodel`.
 
@@ -72,6 +73,10 @@ fn bench(c: &mut Criterion) {
             "pre_tag_map",
             serde_json::json!({"pretag": {"map": map}, "aggregate": "tag, tag2, src_host, dst_host, src_port, dst_port, proto"}),
         ),
+        ("stitching", serde_json::json!({"stitching": true})),
+        ("pro_rating_1m", serde_json::json!({"history": "1m", "pro_rating": true})),
+        ("bins_1m", serde_json::json!({"history": "1m"})),
+        ("sum_host", serde_json::json!({"aggregate": "sum_host"})),
     ];
     let mut g = c.benchmark_group("aggmodel_ipfix");
     g.throughput(Throughput::Elements(recs.len() as u64));

@@ -218,6 +218,7 @@ impl Source {
                     wait: false,
                     replay: *repeat,
                     sampling_rate: 1,
+                    delay_secs: 0,
                 });
                 // A replay replaces the network, as pmacct's pcap_savefile does.
                 cfg.interfaces.clear();

@@ -53,6 +53,27 @@ pub struct FlowFields {
     pub local_pref: u32,
     /// BGP multi-exit discriminator (pmacct `med`).
     pub med: u32,
+    /// Destination AS path (pmacct `as_path`), an id of [`crate::enrich::labels`]: ASNs
+    /// separated by spaces, printed with `_` as pmacct does. 0: none.
+    pub as_path: u32,
+    /// Destination standard communities (`std_comm`), interned like `as_path`.
+    pub std_comm: u32,
+    /// Destination extended communities (`ext_comm`), interned.
+    pub ext_comm: u32,
+    /// Destination large communities (`lrg_comm`), interned.
+    pub lrg_comm: u32,
+    /// Source AS path (`src_as_path`, from the RIB's route to the source), interned.
+    pub src_as_path: u32,
+    /// Source standard communities (`src_std_comm`), interned.
+    pub src_std_comm: u32,
+    /// Source extended communities (`src_ext_comm`), interned.
+    pub src_ext_comm: u32,
+    /// Source large communities (`src_lrg_comm`), interned.
+    pub src_lrg_comm: u32,
+    /// Local preference of the route to the source (`src_local_pref`).
+    pub src_local_pref: u32,
+    /// MED of the route to the source (`src_med`).
+    pub src_med: u32,
     /// Output 802.1Q VLAN id (NetFlow/IPFIX 59, 254; pmacct 1.7.9 `out_vlan`).
     pub out_vlan: u16,
     /// Top MPLS label (label value only, 20 bits, as pmacct prints it).
@@ -91,6 +112,9 @@ pub struct FlowFields {
     pub export_proto_sysid: u32,
     /// IP next hop (NetFlow 15/62), not the BGP one; no pmacct primitive prints it.
     pub nexthop: IpAddr,
+    /// The `aggregate_primitives` values of the record, interned
+    /// ([`crate::aggregate::custom`]); 0: none.
+    pub custom: u32,
 }
 
 impl Default for FlowFields {
@@ -126,6 +150,16 @@ impl Default for FlowFields {
             peer_dst_as: 0,
             local_pref: 0,
             med: 0,
+            as_path: 0,
+            std_comm: 0,
+            ext_comm: 0,
+            lrg_comm: 0,
+            src_as_path: 0,
+            src_std_comm: 0,
+            src_ext_comm: 0,
+            src_lrg_comm: 0,
+            src_local_pref: 0,
+            src_med: 0,
             out_vlan: 0,
             mpls_label_top: 0,
             mpls_label_bottom: 0,
@@ -144,6 +178,7 @@ impl Default for FlowFields {
             export_proto_seqno: 0,
             export_proto_sysid: 0,
             nexthop: zero,
+            custom: 0,
         }
     }
 }
@@ -244,6 +279,16 @@ impl std::hash::Hash for FlowFields {
             peer_dst_as,
             local_pref,
             med,
+            as_path,
+            std_comm,
+            ext_comm,
+            lrg_comm,
+            src_as_path,
+            src_std_comm,
+            src_ext_comm,
+            src_lrg_comm,
+            src_local_pref,
+            src_med,
             out_vlan,
             mpls_label_top,
             mpls_label_bottom,
@@ -262,6 +307,7 @@ impl std::hash::Hash for FlowFields {
             export_proto_seqno,
             export_proto_sysid,
             nexthop,
+            custom,
         } = self;
         // The fields most aggregates use get a word each; the rest are folded (xor of rotated
         // words: cheap ALU work instead of a multiply per field). Equality is still decided by
@@ -289,6 +335,11 @@ impl std::hash::Hash for FlowFields {
         mix(u64::from(*src_as) | u64::from(*dst_as) << 32, 13);
         mix(u64::from(*peer_src_as) | u64::from(*peer_dst_as) << 32, 19);
         mix(u64::from(*local_pref) | u64::from(*med) << 32, 23);
+        mix(u64::from(*as_path) | u64::from(*std_comm) << 32, 25);
+        mix(u64::from(*ext_comm) | u64::from(*lrg_comm) << 32, 27);
+        mix(u64::from(*src_as_path) | u64::from(*src_std_comm) << 32, 33);
+        mix(u64::from(*src_ext_comm) | u64::from(*src_lrg_comm) << 32, 35);
+        mix(u64::from(*src_local_pref) | u64::from(*src_med) << 32, 39);
         mix(u64::from(*sampling_rate) | u64::from(*mpls_label_top) << 32, 29);
         mix(
             u64::from(*mpls_label_bottom)
@@ -304,7 +355,7 @@ impl std::hash::Hash for FlowFields {
         mix(*timestamp_end, 53);
         mix(*timestamp_arrival, 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
-        mix(u64::from(*export_proto_sysid), 5);
+        mix(u64::from(*export_proto_sysid) | u64::from(*custom) << 32, 5);
         for (i, ip) in
             [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
                 .into_iter()

@@ -78,3 +78,103 @@ tag2_filter = "-3"
     let from_toml = config::load(Some(&toml), &[]).unwrap();
     assert_eq!(from_conf.plugins, from_toml.plugins);
 }
+
+/// Stitching, pro rating, `sum_*` and `flows`: pmacct syntax, native TOML and the TOML
+/// `convert-config`'s serialisation gives all load to the same plugins.
+#[test]
+fn stitching_pro_rating_sums_agree_in_both_syntaxes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conf = d.join("p.conf");
+    std::fs::write(
+        &conf,
+        "plugins: print[a], print[b], print[c]\naggregate[a]: src_host, flows\n\
+         nfacctd_stitching[a]: true\naggregate[b]: dst_host\nprint_history[b]: 5m\n\
+         nfacctd_pro_rating[b]: true\naggregate[c]: sum_port, flows\nsfacctd_stitching[c]: true\n\
+         pcap_interface: lo\n",
+    )
+    .unwrap();
+    let toml = d.join("p.toml");
+    std::fs::write(
+        &toml,
+        r#"[[interface]]
+name = "lo"
+
+[[plugin]]
+name = "a"
+type = "print"
+aggregate = ["src_host", "flows"]
+stitching = true
+
+[[plugin]]
+name = "b"
+type = "print"
+aggregate = "dst_host"
+history = "5m"
+pro_rating = true
+
+[[plugin]]
+name = "c"
+type = "print"
+aggregate = "sum_port, flows"
+stitching = true
+"#,
+    )
+    .unwrap();
+    let (from_conf, _) = load_any(Some(&conf), &[]).unwrap();
+    let from_toml = config::load(Some(&toml), &[]).unwrap();
+    assert_eq!(from_conf.plugins, from_toml.plugins);
+    assert!(from_conf.plugins[0].stitching && from_conf.plugins[1].pro_rating);
+    let converted = d.join("converted.toml");
+    std::fs::write(&converted, toml::to_string_pretty(&from_conf).unwrap()).unwrap();
+    assert_eq!(config::load(Some(&converted), &[]).unwrap().plugins, from_conf.plugins);
+
+    // Both on one plugin: refused, as pmacct refuses them.
+    std::fs::write(&conf, "plugins: print[a]\naggregate: proto\nnfacctd_stitching: true\nnfacctd_pro_rating: true\npcap_interface: lo\n").unwrap();
+    let err = load_any(Some(&conf), &[]).and_then(|(c, _)| c.validate().map(|_| c));
+    assert!(err.is_err(), "stitching with pro rating must be refused");
+}
+
+/// `aggregate_primitives`: the pmacct key (global, given after `aggregate`) and the native
+/// per-plugin key give the same plugins; a name neither built in nor defined is an error naming
+/// the line, and a bad entry in the file an error naming the file's line.
+#[test]
+fn aggregate_primitives_in_both_syntaxes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("prims.lst"),
+        "name=l7\tfield_type=35632:118\tlen=2\tsemantics=u_int\nname=host\tfield_type=35632:188\tlen=vlen\tsemantics=str\n",
+    )
+    .unwrap();
+    let conf = d.join("p.conf");
+    std::fs::write(
+        &conf,
+        "plugins: print[a]\naggregate: src_host, l7, host\naggregate_primitives: prims.lst\npcap_interface: lo\n",
+    )
+    .unwrap();
+    let toml = d.join("p.toml");
+    std::fs::write(
+        &toml,
+        format!(
+            "[[interface]]\nname = \"lo\"\n\n[[plugin]]\nname = \"a\"\ntype = \"print\"\n\
+             aggregate = \"src_host, l7, host\"\naggregate_primitives = \"{}/prims.lst\"\n",
+            d.display()
+        ),
+    )
+    .unwrap();
+    let (from_conf, _) = load_any(Some(&conf), &[]).unwrap();
+    let from_toml = config::load(Some(&toml), &[]).unwrap();
+    assert_eq!(from_conf.plugins, from_toml.plugins);
+    from_toml.validate().unwrap();
+
+    std::fs::write(&conf, "plugins: print[a]\naggregate: src_host, nope\naggregate_primitives: prims.lst\npcap_interface: lo\n").unwrap();
+    let err = load_any(Some(&conf), &[]).unwrap_err().to_string();
+    assert!(err.contains("p.conf:2") && err.contains("`nope`"), "{err}");
+
+    std::fs::write(d.join("bad.lst"), "! x\nname=x field_type=1 len=3 semantics=nonsense\n")
+        .unwrap();
+    std::fs::write(&conf, "plugins: print[a]\naggregate: src_host\naggregate_primitives: bad.lst\npcap_interface: lo\n").unwrap();
+    let err = load_any(Some(&conf), &[]).unwrap_err().to_string();
+    assert!(err.contains("bad.lst:2") && err.contains("nonsense"), "{err}");
+}

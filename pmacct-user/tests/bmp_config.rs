@@ -153,3 +153,30 @@ fn check_config_validates_the_bmp_section() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bmp_daemon_port") && err.contains("99999"), "{err}");
 }
+
+/// `bmp_daemon_msglog_kafka_*` (pmbmpd): the topic turns the Kafka msglog on, with the broker,
+/// rr and config file keys; `_retry` is accepted without effect; variables plus rr refused.
+#[test]
+fn msglog_to_kafka_keys() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let conf = "bmp_daemon_msglog_kafka_topic: bmp.$peer_src_ip\n\
+                bmp_daemon_msglog_kafka_broker_host: 10.0.0.9\n\
+                bmp_daemon_msglog_kafka_broker_port: 9093\n\
+                bmp_daemon_msglog_kafka_config_file: rdkafka.conf\n\
+                bmp_daemon_msglog_kafka_retry: 30\n";
+    let (pm, warnings) = pmacct(conf, dir.path(), Flavor::Pmbmpd);
+    let k = pm.bmp.expect("bmp").msglog_kafka.expect("msglog_kafka");
+    assert_eq!((k.topic.as_str(), k.bootstrap().as_str()), ("bmp.$peer_src_ip", "10.0.0.9:9093"));
+    assert_eq!(k.config_file, Some(dir.path().join("rdkafka.conf")));
+    assert!(warnings.iter().any(|w| w.contains("bmp_daemon_msglog_kafka_retry")), "{warnings:?}");
+    let (pm, _) = pmacct("bmp_daemon_msglog_kafka_broker_port: 9093\n", dir.path(), Flavor::Pmbmpd);
+    assert_eq!(pm.bmp.expect("bmp").msglog_kafka, None, "no topic: off");
+    let err = parse_pmacct_as(
+        "bmp_daemon_msglog_kafka_topic: b.$bmp_router\nbmp_daemon_msglog_kafka_topic_rr: 2\n",
+        dir.path(),
+        Flavor::Pmbmpd,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("bmp_daemon_msglog_kafka_topic_rr"), "{err}");
+}

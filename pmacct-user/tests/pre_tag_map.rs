@@ -1,5 +1,6 @@
 //! `pre_tag_map` (set_tag, set_tag2, set_label; ip, in, vlan, filter, src_net, dst_net, negation,
-//! jeq, stack), `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter` side by side with
+//! jeq, stack), `pre_tag_filter`, `pre_tag2_filter`, `pre_tag_label_filter`, `post_tag`,
+//! `post_tag2` side by side with
 //! nfacctd/sfacctd 1.7.7: same config, same capture, same rows per plugin.
 
 mod pmacct_side_by_side;
@@ -40,6 +41,12 @@ fn tag_plugins() -> Vec<PluginSpec> {
                 ("pre_tag2_filter", "20-21"),
             ],
         ),
+        // post_tag / post_tag2: set after the filters, over the map's values.
+        PluginSpec::new(
+            "post",
+            &[("aggregate", "tag, tag2, src_host"), ("pre_tag_filter", "1,2"), ("post_tag", "42")],
+        ),
+        PluginSpec::new("post2", &[("aggregate", "tag, tag2, dst_host"), ("post_tag2", "9")]),
     ]
 }
 

@@ -211,3 +211,60 @@ fn routing_key_round_robin() {
     let (min, max) = (counts.iter().min().copied(), counts.iter().max().copied());
     assert!(max.zip(min).is_some_and(|(a, b)| a - b <= 1), "{counts:?}");
 }
+
+/// Stitching stamps and custom primitives in the amqp plugin's objects, as nfacctd 1.7.7's amqp
+/// plugin publishes them.
+#[test]
+fn stitching_and_custom_primitives_as_nfacctd_amqp_plugin() {
+    if Command::new("nfacctd").arg("-V").output().is_err() {
+        panic!("nfacctd 1.7.7 missing: `cargo xtask setup` installs it");
+    }
+    let (ours, theirs) = (unique("stitch_ours"), unique("stitch_theirs"));
+    let (q_ours, q_theirs) = (Queue::bind(&ours, "acct"), Queue::bind(&theirs, "acct"));
+    let dir = tempfile::tempdir().expect("tmp");
+    let prims = dir.path().join("prims.lst");
+    std::fs::write(&prims, "name=sport_c field_type=7 len=2 semantics=u_int\nname=dst_raw field_type=12 len=4 semantics=raw\n")
+        .expect("primitives");
+    let conf = |exchange: &str, ours: bool| {
+        let text = format!(
+            "daemonize: false\npcap_savefile: {}\npcap_savefile_wait: false\nplugins: amqp[a]\n\
+             aggregate_primitives: {}\naggregate: src_host, proto, sport_c, dst_raw\n\
+             nfacctd_stitching: true\namqp_refresh_time[a]: 86400\namqp_exchange[a]: {exchange}\n\
+             amqp_routing_key[a]: acct\n{}",
+            shared("exports/softflowd_v9.pcap").display(),
+            prims.display(),
+            if ours { "metrics_listen: none\n" } else { "" }
+        );
+        let path = dir.path().join(format!("{exchange}.conf"));
+        std::fs::write(&path, text).expect("conf");
+        path
+    };
+    let out =
+        Command::new(BIN).arg("nfacctd").arg("-f").arg(conf(&ours, true)).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        Command::new("nfacctd").arg("-f").arg(conf(&theirs, false)).output().expect("nfacctd");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let parse = |msgs: Vec<String>| -> BTreeSet<String> {
+        msgs.iter()
+            .map(|m| {
+                let mut v = serde_json::from_str::<serde_json::Value>(m).expect("JSON");
+                v["writer_id"] = "a/<pid>".into();
+                v.to_string()
+            })
+            .collect()
+    };
+    let (a, b) = (
+        parse(q_ours.drain(Duration::from_secs(2))),
+        parse(q_theirs.drain(Duration::from_secs(2))),
+    );
+    assert!(b.len() > 100, "nfacctd published {}", b.len());
+    assert!(
+        b.iter().all(|o| o.contains("timestamp_max") && o.contains("sport_c")),
+        "{:?}",
+        b.first()
+    );
+    let missing: Vec<_> = b.difference(&a).take(3).collect();
+    let extra: Vec<_> = a.difference(&b).take(3).collect();
+    assert!(missing.is_empty() && extra.is_empty(), "missing {missing:?}\nextra {extra:?}");
+}

@@ -17,6 +17,7 @@
 
 mod amqp_outage_support;
 mod daemon;
+mod outage_support;
 mod rabbitmq_support;
 
 use std::path::{Path, PathBuf};

@@ -182,6 +182,17 @@ fn deploy_rollups_sum_to_the_base_table() {
 /// A daemon config: a NetFlow collector on `udp`, a print plugin and a clickhouse plugin with
 /// the same aggregate, flushing every second, spooling everything past a 1-byte memory bound.
 fn live_conf(dir: &std::path::Path, ch: &Clickhouse, udp: u16, metrics: u16) -> std::path::PathBuf {
+    live_conf_with(dir, ch, udp, metrics, "")
+}
+
+/// [`live_conf`] with more `[plugin.delivery]` lines.
+fn live_conf_with(
+    dir: &std::path::Path,
+    ch: &Clickhouse,
+    udp: u16,
+    metrics: u16,
+    delivery: &str,
+) -> std::path::PathBuf {
     let conf = dir.join("pmacct-rs.toml");
     std::fs::write(
         &conf,
@@ -216,6 +227,7 @@ memory_bytes = 1
 spool_dir = "{}"
 retry_initial_ms = 100
 retry_max_ms = 400
+{delivery}
 "#,
             dir.join("print.csv").display(),
             ch.url(),
@@ -307,4 +319,37 @@ fn spooled_rows_survive_a_restart_of_the_daemon() {
     assert!(printed > 0);
     assert_eq!(stored, printed, "the spooled rows arrived after the restart");
     assert_eq!(std::fs::read_dir(dir.path().join("spool")).expect("spool").count(), 0);
+}
+
+/// With `batch_delay_ms`, the one-second flushes of a live stream are merged into one batch
+/// that waits (here: longer than the test) and is sent at shutdown; every row arrives once.
+/// (The row and byte bounds that seal a batch early are unit-tested in `sink::delivery`.)
+#[test]
+fn batching_merges_flushes_and_sends_the_batch_at_shutdown() {
+    let ch = Clickhouse::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let (udp, metrics) = (daemon::free_udp_port(), daemon::free_tcp_port());
+    let conf = live_conf_with(dir.path(), &ch, udp, metrics, "batch_delay_ms = 600000");
+    let d = daemon::Daemon::spawn(
+        None,
+        &["run", "--config", &conf.to_string_lossy()],
+        dir.path().join("log"),
+    );
+    d.wait_log("listening", 1, std::time::Duration::from_secs(20));
+    for capture in ["softflowd_v9", "pmacct_nfprobe_v9", "softflowd_v5"] {
+        daemon::send_capture(capture, udp);
+        std::thread::sleep(std::time::Duration::from_millis(1300));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let text = daemon::scrape(metrics);
+    let live = "plugin=\"live\"";
+    let written = daemon::metric_sum(&text, "pmacct_plugin_rows_written_total", live);
+    assert!(written > 1500, "several flushes' rows handed to the sink: {text}");
+    assert_eq!(daemon::metric_sum(&text, "pmacct_sink_messages_sent_total", live), 0, "{text}");
+    assert_eq!(daemon::metric_sum(&text, "pmacct_sink_queue_items", live), 1, "{text}");
+    assert_eq!(ch.query("SELECT count() FROM default.pmacct_live").trim(), "0");
+    d.stop();
+    let (printed, stored) = totals(dir.path(), &ch);
+    assert!(printed > 0);
+    assert_eq!(stored, printed, "every packet in ClickHouse exactly once");
 }

@@ -11,6 +11,7 @@
 //! still deviate in exactly that way).
 
 mod daemon;
+mod pcap_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use daemon::BIN;
+use pcap_support::PcapWriter;
 use pmacct_user::input::datagram::read_datagrams;
 
 const NETFLOW_AGGREGATE: &str = "peer_src_ip, src_host, dst_host, src_port, dst_port, proto, tos, \
@@ -55,47 +57,9 @@ fn groups(protos: &[&str]) -> BTreeMap<String, Vec<String>> {
     by_group
 }
 
-fn checksum(header: &[u8]) -> u16 {
-    let mut sum: u32 = header.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
-/// One Ethernet/IPv4/UDP frame carrying `payload` from `src` to 192.0.2.1:`port`.
-fn frame(src: Ipv4Addr, port: u16, payload: &[u8]) -> Vec<u8> {
-    let mut f = Vec::with_capacity(42 + payload.len());
-    f.extend_from_slice(&[0x02, 0, 0, 0, 0, 1, 0x02, 0, 0, 0, 0, 2, 0x08, 0x00]);
-    let total = u16::try_from(28 + payload.len()).expect("datagram fits IPv4");
-    let mut ip = [0u8; 20];
-    ip[0] = 0x45;
-    ip[2..4].copy_from_slice(&total.to_be_bytes());
-    ip[8] = 64;
-    ip[9] = 17;
-    ip[12..16].copy_from_slice(&src.octets());
-    ip[16..20].copy_from_slice(&[192, 0, 2, 1]);
-    let sum = checksum(&ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    f.extend_from_slice(&ip);
-    f.extend_from_slice(&2055u16.to_be_bytes());
-    f.extend_from_slice(&port.to_be_bytes());
-    f.extend_from_slice(&(total - 20).to_be_bytes());
-    f.extend_from_slice(&[0, 0]);
-    f.extend_from_slice(payload);
-    f
-}
-
 /// Writes the combined capture; returns how many datagrams it holds.
 fn build_capture(out: &Path, protos: &[&str], port: u16) -> usize {
-    let mut pcap = Vec::new();
-    for v in [0xa1b2_c3d4u32.to_le_bytes().as_slice(), &2u16.to_le_bytes(), &4u16.to_le_bytes()] {
-        pcap.extend_from_slice(v);
-    }
-    pcap.extend_from_slice(&[0; 8]);
-    pcap.extend_from_slice(&65_535u32.to_le_bytes());
-    pcap.extend_from_slice(&1u32.to_le_bytes());
-    let mut n = 0u32;
+    let mut pcap = PcapWriter::default();
     for (g, (_, files)) in groups(protos).into_iter().enumerate() {
         let g = u8::try_from(g + 1).expect("fewer than 255 sources");
         let exporter = Ipv4Addr::new(10, 99, g, 1);
@@ -109,18 +73,11 @@ fn build_capture(out: &Path, protos: &[&str], port: u16) -> usize {
             }
         }
         for p in payloads.iter().filter(|p| p.len() <= 65_000) {
-            let fr = frame(exporter, port, p);
-            let len = u32::try_from(fr.len()).expect("frame length");
-            pcap.extend_from_slice(&(1_700_000_000 + n).to_le_bytes());
-            pcap.extend_from_slice(&0u32.to_le_bytes());
-            pcap.extend_from_slice(&len.to_le_bytes());
-            pcap.extend_from_slice(&len.to_le_bytes());
-            pcap.extend_from_slice(&fr);
-            n += 1;
+            pcap.datagram(exporter, port, p);
         }
     }
-    std::fs::write(out, pcap).expect("write capture");
-    n as usize
+    pcap.write(out);
+    pcap.frames()
 }
 
 fn conf(pcap: &Path, out: &Path, aggregate: &str) -> String {

@@ -11,7 +11,13 @@ use crate::toolchain::{self, LLVM_MAJOR, NIGHTLY, USER_TOOLCHAIN, llvm_prefix, o
 /// The bpf-linker release known to build and link our object with LLVM 23.
 const BPF_LINKER_VERSION: &str = "0.13.0";
 
-/// Debian packages the tests need.
+/// The Kafka broker the Kafka sink tests start (crates.io), and its features: `libsql` for
+/// its SQLite storage (what the outage tests kill and restart), `dynostore` for memory/S3.
+const TANSU_VERSION: &str = "0.6.0";
+const TANSU_FEATURES: &str = "dynostore,libsql";
+
+/// Debian packages the tests need (`cmake` and `libcurl4-openssl-dev` build the bundled
+/// librdkafka of the Kafka sink).
 const APT_PACKAGES: &[&str] = &[
     "pmacct",
     "tcpreplay",
@@ -22,7 +28,13 @@ const APT_PACKAGES: &[&str] = &[
     "xz-utils",
     "clickhouse-server",
     "rabbitmq-server",
+    "python3-venv",
+    "cmake",
+    "libcurl4-openssl-dev",
 ];
+
+/// chdb (ClickHouse 26.x in-process, PyPI) for the modern-schema ClickHouse tests.
+const CHDB_VERSION: &str = "4.4.0";
 
 /// Everything, in order.
 pub fn setup(apt: bool) -> Result<()> {
@@ -31,7 +43,9 @@ pub fn setup(apt: bool) -> Result<()> {
     bpf_linker(&prefix)?;
     if apt {
         apt_packages()?;
+        chdb_venv()?;
     }
+    tansu()?;
     eprintln!("setup complete");
     Ok(())
 }
@@ -111,6 +125,57 @@ fn linked_llvm_major() -> Option<u32> {
     let ldd = output(Command::new("ldd").arg(path.trim()))?;
     let rest = ldd.split("libLLVM.so.").nth(1)?;
     rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+}
+
+/// Where the chdb virtualenv lives (cached between runs on a machine); the tests read it too.
+pub fn chdb_venv_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".cache/pmacct-rs/chdb")
+}
+
+/// A Python virtualenv with chdb, for `tests/sink_clickhouse_modern.rs` (~1 GB, ~2 min).
+fn chdb_venv() -> Result<()> {
+    let dir = chdb_venv_dir();
+    let python = dir.join("bin/python");
+    let probe = format!(
+        "import chdb, importlib.metadata as m; assert m.version('chdb') == '{CHDB_VERSION}'"
+    );
+    if python.exists() && Command::new(&python).args(["-c", &probe]).output()?.status.success() {
+        eprintln!("chdb {CHDB_VERSION} in {}: present", dir.display());
+        return Ok(());
+    }
+    if output(Command::new("sh").args(["-c", "command -v python3"])).is_none() {
+        eprintln!("no python3: skipping chdb (the modern ClickHouse tests will fail)");
+        return Ok(());
+    }
+    run(Command::new("python3").args(["-m", "venv", "--clear"]).arg(&dir))?;
+    run(Command::new(dir.join("bin/pip")).args([
+        "install",
+        "--quiet",
+        &format!("chdb=={CHDB_VERSION}"),
+    ]))
+}
+
+/// `tansu` on PATH or in `~/.cargo/bin` (where `cargo install` puts it).
+fn tansu_binary() -> Option<PathBuf> {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).map(|d| d.join("tansu")).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tansu"));
+    on_path.into_iter().chain(home).find(|p| p.is_file())
+}
+
+/// Installs the tansu broker unless present (the binary is kept between runs on a machine;
+/// a clean install compiles ~500 crates: about 16 minutes on 2 cores).
+fn tansu() -> Result<()> {
+    if let Some(p) = tansu_binary() {
+        eprintln!("tansu: present ({})", p.display());
+        return Ok(());
+    }
+    let mut cmd = toolchain::rustup_run(USER_TOOLCHAIN, "cargo");
+    cmd.args(["install", "tansu", "--locked", "--version", TANSU_VERSION])
+        .args(["--features", TANSU_FEATURES]);
+    run(&mut cmd)
 }
 
 /// `apt-get install` of the missing [`APT_PACKAGES`] (Debian, as root only).

@@ -33,7 +33,7 @@ fn to_bytes(k: &CompactKey) -> [u8; KEY_BYTES] {
 /// order).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Layout {
-    fields: u64,
+    fields: u128,
 }
 
 struct Writer {
@@ -99,8 +99,8 @@ impl Reader<'_> {
 macro_rules! fields {
     ($($name:ident: $kind:ident),* $(,)?) => {
         /// Bit per field holding a non-default value.
-        fn present(f: &FlowFields) -> u64 {
-            let mut bits = 0u64;
+        fn present(f: &FlowFields) -> u128 {
+            let mut bits = 0u128;
             let mut i = 0u32;
             $(
                 if !fields!(@is_zero $kind, f.$name) {
@@ -208,13 +208,16 @@ fields! {
     src_ip: ip, dst_ip: ip, src_net: ip, dst_net: ip, label: u32, src_mask: u8, dst_mask: u8, src_port: u16, dst_port: u16,
     proto: u8, tos: u8, in_iface: u32, out_iface: u32, src_as: u32, dst_as: u32,
     peer_src_ip: ip, peer_dst_ip: ip, sampling_rate: u32, tag: u64, tag2: u64,
-    peer_src_as: u32, peer_dst_as: u32, local_pref: u32, med: u32, out_vlan: u16,
+    peer_src_as: u32, peer_dst_as: u32, local_pref: u32, med: u32,
+    as_path: u32, std_comm: u32, ext_comm: u32, lrg_comm: u32, src_as_path: u32, src_std_comm: u32,
+    src_ext_comm: u32, src_lrg_comm: u32, src_local_pref: u32, src_med: u32, out_vlan: u16,
     mpls_label_top: u32, mpls_label_bottom: u32, mpls_stack_depth: u8,
     post_nat_src_ip: ip, post_nat_dst_ip: ip, post_nat_src_port: u16, post_nat_dst_port: u16,
     nat_event: u8, fwd_status: u8, direction: u8,
     timestamp_start: u64, timestamp_end: u64, timestamp_arrival: u64,
     export_proto_version: u16, export_proto_seqno: u32, export_proto_sysid: u32,
     nexthop: ip,
+    custom: u32,
 }
 
 impl Layout {
@@ -223,6 +226,12 @@ impl Layout {
     pub fn of(set: PrimitiveSet) -> Layout {
         let fields = present(&set.mask(&probe(0x01))) | present(&set.mask(&probe(0xff)));
         Layout { fields }
+    }
+
+    /// This layout plus the custom primitives' field (a plugin keying on some).
+    pub fn with_custom(self) -> Layout {
+        let f = FlowFields { custom: 1, ..FlowFields::default() };
+        Layout { fields: self.fields | present(&f) }
     }
 }
 

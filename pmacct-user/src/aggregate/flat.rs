@@ -83,6 +83,18 @@ impl<K: FlatKey> FlatMap<K> {
     /// Merges `c` into the counters of `key` (hash `h` = `key.hash()`), inserting it if new.
     #[inline]
     pub fn merge(&mut self, key: K, h: u64, c: &Counters) {
+        self.merge_with(key, h, c, Counters::merge);
+    }
+
+    /// Like [`FlatMap::merge`] with `combine` for a key already held (a new key takes `c`).
+    #[inline]
+    pub fn merge_with(
+        &mut self,
+        key: K,
+        h: u64,
+        c: &Counters,
+        combine: impl FnOnce(&mut Counters, &Counters),
+    ) {
         if (self.len + 1) * 4 > self.tags.len() * 3 {
             self.grow();
         }
@@ -93,14 +105,12 @@ impl<K: FlatKey> FlatMap<K> {
         while let (Some(tg), Some(slot)) = (self.tags.get_mut(i), self.slots.get_mut(i)) {
             if *tg == EMPTY {
                 *tg = t;
-                let mut counters = Counters::default();
-                counters.merge(c);
-                *slot = Slot { key, counters };
+                *slot = Slot { key, counters: *c };
                 self.len += 1;
                 return;
             }
             if *tg == t && slot.key == key {
-                slot.counters.merge(c);
+                combine(&mut slot.counters, c);
                 return;
             }
             i = (i + 1) & mask;

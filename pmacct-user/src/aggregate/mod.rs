@@ -5,8 +5,10 @@
 //! [`FlushBatch`] to the plugin's sink.
 
 pub mod compact;
+pub mod custom;
 pub mod filter;
 mod flat;
+pub mod insert;
 pub mod plugin;
 pub mod primitive;
 pub mod table;
@@ -41,6 +43,12 @@ pub enum AggregateError {
     Networks { plugin: String, error: String },
     #[error("plugin '{plugin}': {error}")]
     Pretag { plugin: String, error: String },
+    #[error(
+        "plugin '{plugin}': pro rating and stitching are mutually exclusive (pmacct refuses them together too)"
+    )]
+    ProRatingStitching { plugin: String },
+    #[error("plugin '{plugin}': aggregate_primitives: {error}")]
+    Custom { plugin: String, error: String },
     #[error("plugin '{plugin}': duplicate plugin name")]
     Duplicate { plugin: String },
 }
@@ -79,6 +87,28 @@ impl Aggregator {
         }
         let union = plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.needs()));
         Ok(Aggregator { plugins, union })
+    }
+
+    /// Lets every plugin that needs BGP data look it up in `rib` (the BMP daemon's), with the
+    /// `bgp_agent_map` of the first plugin that names one (a global key in pmacct).
+    pub fn attach_rib(
+        &mut self,
+        rib: &std::sync::Arc<std::sync::RwLock<crate::routing::Rib>>,
+    ) -> Result<(), crate::enrich::bgp::AgentMapError> {
+        let path = self.plugins.iter().find_map(|p| p.config().bgp.agent_map.clone());
+        let map = match path {
+            Some(p) => {
+                let m = crate::enrich::bgp::AgentMap::load(&p)?;
+                tracing::info!(file = %p.display(), rules = m.len(), "bgp_agent_map loaded");
+                Some(std::sync::Arc::new(m))
+            }
+            None => None,
+        };
+        for p in &mut self.plugins {
+            p.attach_rib(rib, map.as_ref());
+        }
+        self.union = self.plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.needs()));
+        Ok(())
     }
 
     /// Accounts a record in every plugin (time bins use the record's start, else the clock).

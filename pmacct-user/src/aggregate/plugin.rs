@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::mem;
+use std::sync::{Arc, RwLock};
 
 use super::compact::Layout;
 use super::filter::Filter;
@@ -9,9 +10,11 @@ use super::table::KeyedTable;
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
+use crate::enrich::bgp::{AgentMap, BgpStage};
 use crate::enrich::netmethod::NetResolver;
 use crate::enrich::tagfilter::PretagStage;
 use crate::record::{Counters, FlowFields, FlowRecord};
+use crate::routing::Rib;
 
 /// One aggregate table keyed on the full struct: masked key → accumulated counters.
 /// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
@@ -83,9 +86,14 @@ pub struct PluginStats {
 pub struct Plugin {
     cfg: PluginConfig,
     set: PrimitiveSet,
+    /// The `sum_*` primitive of the aggregate, if any.
+    sum: Option<super::Primitive>,
+    /// Registry indices of the custom primitives in the aggregate, in its order.
+    custom: Vec<usize>,
     layout: Layout,
     filter: Option<Filter>,
     nets: Option<NetResolver>,
+    bgp: Option<BgpStage>,
     pretag: Option<PretagStage>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, KeyedTable>,
@@ -100,8 +108,24 @@ impl Plugin {
     /// Builds a plugin started at `now` (Unix seconds). `utc` is pmacct's `timestamps_utc`
     /// (calendar arithmetic for bins and roundoff in UTC instead of local time).
     pub fn new(cfg: &PluginConfig, now: i64, utc: bool) -> Result<Plugin, AggregateError> {
-        let set = PrimitiveSet::parse(&cfg.aggregate.join(","))
+        let (builtin, custom_names): (Vec<&String>, Vec<&String>) =
+            cfg.aggregate.iter().partition(|n| super::Primitive::from_name(n.trim()).is_some());
+        let custom = super::custom::select(cfg, &custom_names)?;
+        let names: Vec<&str> = builtin.iter().map(|s| s.as_str()).collect();
+        let set = PrimitiveSet::parse(&names.join(","))
             .map_err(|e| AggregateError::Aggregate { plugin: cfg.name.clone(), value: e.0 })?;
+        let (set, dropped) = super::insert::normalize_sum(set);
+        if !dropped.is_empty() {
+            let names: Vec<&str> = dropped.iter().map(|p| p.name()).collect();
+            tracing::warn!(
+                plugin = %cfg.name,
+                "a sum_* aggregation is to be used alone (with tag, tag2, flows): {} dropped, as pmacct does",
+                names.join(", ")
+            );
+        }
+        if cfg.stitching && cfg.pro_rating {
+            return Err(AggregateError::ProRatingStitching { plugin: cfg.name.clone() });
+        }
         let roundoff = cfg.history_roundoff.clone().unwrap_or_default();
         validate_roundoff(&roundoff).map_err(|_| AggregateError::Roundoff {
             plugin: cfg.name.clone(),
@@ -123,9 +147,10 @@ impl Plugin {
             .map(Filter::parse)
             .transpose()
             .map_err(|error| AggregateError::Filter { plugin: cfg.name.clone(), error })?;
-        let (nets, warnings) = NetResolver::new(&cfg.networks, set).map_err(|e| {
-            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
-        })?;
+        let (nets, warnings) =
+            NetResolver::new(&cfg.networks, super::insert::expand_sums(set)).map_err(|e| {
+                AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+            })?;
         for w in warnings {
             tracing::warn!(plugin = %cfg.name, "{w}");
         }
@@ -138,10 +163,13 @@ impl Plugin {
             .map_err(|_| AggregateError::RefreshTime { plugin: cfg.name.clone() })?;
         Ok(Plugin {
             cfg: cfg.clone(),
-            layout: Layout::of(set),
+            layout: if custom.is_empty() { Layout::of(set) } else { Layout::of(set).with_custom() },
+            sum: super::insert::sum_of(set),
+            custom,
             set,
             filter,
             nets,
+            bgp: None,
             pretag,
             bins,
             tables: BTreeMap::new(),
@@ -179,7 +207,9 @@ impl Plugin {
     }
 
     /// Accounts one record: key = the record masked to the aggregate, counters merged into the
-    /// bin of the record's start time (`first_us`, or `now` when unknown).
+    /// bin of the record's start time (`first_us`, or `now` when unknown); with pro rating, into
+    /// every bin the flow spans; with a `sum_*` aggregate, once for the source and once for the
+    /// destination value.
     pub fn account(&mut self, rec: &FlowRecord, now: i64) {
         if let Some(f) = &self.filter
             && !f.matches(&rec.fields)
@@ -187,45 +217,130 @@ impl Plugin {
             self.stats.records_filtered += 1;
             return;
         }
-        let start = match &self.bins {
-            None => 0,
-            Some(b) => {
-                let stamp = if rec.counters.first_us != 0 {
-                    (rec.counters.first_us / 1_000_000) as i64
-                } else {
-                    now
-                };
-                b.bin_start(stamp)
-            }
-        };
-        let mut counters = rec.counters;
-        if !self.set.contains(super::Primitive::TcpFlags) {
-            counters.tcp_flags = 0;
-        }
-        if self.nets.is_none() && self.pretag.is_none() {
-            self.merge(start, &rec.fields, &counters);
+        // A copy only when a map rewrites fields (the common case keys on the record itself).
+        let mut owned;
+        let f = if self.nets.is_none() && self.pretag.is_none() && self.bgp.is_none() {
+            &rec.fields
         } else {
-            let mut f = rec.fields;
+            owned = rec.fields;
             if let Some(p) = &self.pretag
-                && !p.apply(&mut f)
+                && !p.apply(&mut owned)
             {
                 self.stats.records_filtered += 1;
                 return;
             }
             if let Some(n) = &self.nets {
-                n.apply(&mut f);
+                n.apply(&mut owned);
             }
-            self.merge(start, &f, &counters);
+            if let Some(b) = &mut self.bgp {
+                b.apply(&mut owned);
+            }
+            &owned
+        };
+        let mut counters = rec.counters;
+        if !self.set.contains(super::Primitive::TcpFlags) {
+            counters.tcp_flags = 0;
+        }
+        let clock = |now: i64| if now != 0 { now } else { super::unix_now() };
+        // pmacct's stitching: a missing start or end is the current time; records without an
+        // end of their own (sFlow samples, packets) move timestamp_max unconditionally.
+        let mut assign_end = false;
+        if self.cfg.stitching {
+            let now_us = || clock(now).max(0) as u64 * 1_000_000;
+            assign_end = counters.last_us == 0 || rec.fields.export_proto_version == 0;
+            if counters.first_us == 0 {
+                counters.first_us = now_us();
+            }
+            if counters.last_us == 0 {
+                counters.last_us = now_us();
+            }
+        }
+        let Some(bins) = &self.bins else {
+            self.insert(0, f, &counters, assign_end);
+            self.stats.records_in += 1;
+            return;
+        };
+        let start_s = if rec.counters.first_us != 0 {
+            (rec.counters.first_us / 1_000_000) as i64
+        } else {
+            clock(now)
+        };
+        let mut base = bins.bin_start(start_s);
+        let end_s = (rec.counters.last_us / 1_000_000) as i64;
+        if self.cfg.pro_rating
+            && rec.counters.last_us != 0
+            && super::insert::pro_rating_span_ok(bins.history(), base, end_s)
+        {
+            let bins = bins.clone();
+            let mut cur = counters;
+            loop {
+                let next = bins.next_start(base);
+                super::insert::pro_rate(&mut cur, &counters, start_s, end_s, base, next);
+                self.insert(base, f, &cur, false);
+                if next >= end_s {
+                    break;
+                }
+                base = next;
+            }
+        } else {
+            self.insert(base, f, &counters, assign_end);
         }
         self.stats.records_in += 1;
     }
 
-    /// [`Plugin::account`] for every record of `recs`, in order.
+    /// Merges `c` into bin `start` under the key of `f` (and of its destination value for a
+    /// `sum_*` aggregate).
+    fn insert(&mut self, start: i64, f: &FlowFields, c: &Counters, assign_end: bool) {
+        let (layout, set, sum, stitching) = (self.layout, self.set, self.sum, self.cfg.stitching);
+        let custom = &self.custom;
+        let key = |f: &FlowFields| {
+            let mut k = set.mask(f);
+            if !custom.is_empty() {
+                k.custom = super::custom::project(f.custom, custom);
+            }
+            k
+        };
+        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
+        let before = bin.len();
+        if custom.is_empty() && !stitching {
+            // The common case: the table packs its key straight from the record.
+            bin.merge_fields(set, f, c);
+            if let Some(sum) = sum {
+                let mut g = *f;
+                super::insert::sum_swap(sum, &mut g);
+                bin.merge_fields(set, &g, c);
+            }
+            self.stats.entries += (bin.len() - before) as u64;
+            return;
+        }
+        let mut put = |key: &FlowFields| {
+            if stitching {
+                bin.merge_with(key, c, |e, c| super::insert::stitch(e, c, assign_end));
+            } else {
+                bin.merge(key, c);
+            }
+        };
+        put(&key(f));
+        if let Some(sum) = sum {
+            let mut g = *f;
+            super::insert::sum_swap(sum, &mut g);
+            put(&key(&g));
+        }
+        self.stats.entries += (bin.len() - before) as u64;
+    }
+
+    /// [`Plugin::account`] for every record of `recs`, in order; records that need no per-record
+    /// work (no filter, bins, maps, RIB, stitching, sums or custom primitives) are merged in one
+    /// batched pass over the table.
     pub fn account_batch(&mut self, recs: &[FlowRecord], now: i64) {
         if self.filter.is_some()
             || self.bins.is_some()
             || self.nets.is_some()
             || self.pretag.is_some()
+            || self.bgp.is_some()
+            || self.cfg.stitching
+            || self.sum.is_some()
+            || !self.custom.is_empty()
             || recs.is_empty()
         {
             for r in recs {
@@ -238,23 +353,6 @@ impl Plugin {
         let before = bin.len();
         bin.merge_records(self.set, recs, self.set.contains(super::Primitive::TcpFlags));
         self.stats.entries += (bin.len() - before) as u64;
-        self.stats.records_in += recs.len() as u64;
-    }
-
-    /// Merges `counters` into the aggregate of `fields` (unmasked) in the bin of `start`.
-    #[inline]
-    fn merge(&mut self, start: i64, fields: &FlowFields, counters: &Counters) {
-        let bin = match self.tables.last_entry() {
-            // One bin (no history) or records in time order: the newest bin, no tree walk.
-            Some(e) if *e.key() == start => e.into_mut(),
-            _ => {
-                let layout = self.layout;
-                self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout))
-            }
-        };
-        let before = bin.len();
-        bin.merge_fields(self.set, fields, counters);
-        self.stats.entries += (bin.len() - before) as u64;
     }
 
     /// The primitives whose input fields this plugin reads: its aggregate, the addresses behind
@@ -262,11 +360,11 @@ impl Plugin {
     /// `pre_tag_map` may test.
     pub fn needs(&self) -> PrimitiveSet {
         use super::Primitive as P;
-        let mut s = self.set;
-        if s.contains(P::SrcNet) || self.nets.is_some() {
+        let mut s = super::insert::expand_sums(self.set);
+        if s.contains(P::SrcNet) || self.nets.is_some() || self.bgp.is_some() {
             s.insert(P::SrcHost);
         }
-        if s.contains(P::DstNet) || self.nets.is_some() {
+        if s.contains(P::DstNet) || self.nets.is_some() || self.bgp.is_some() {
             s.insert(P::DstHost);
         }
         if self.filter.is_some() || self.pretag.is_some() {
@@ -289,15 +387,29 @@ impl Plugin {
         s
     }
 
+    /// Enriches this plugin's records from `rib` (the BMP daemon's) when its aggregate or its
+    /// `nfacctd_as`/`nfacctd_net` methods ask for BGP data; `map` is the loaded
+    /// `bgp_agent_map`.
+    pub fn attach_rib(&mut self, rib: &Arc<RwLock<Rib>>, map: Option<&Arc<AgentMap>>) {
+        use crate::enrich::netmethod::{KEEP, parse_method};
+        let n = &self.cfg.networks;
+        let bits = |v: &Option<String>, as_key| {
+            v.as_deref().and_then(|v| parse_method(v, as_key).ok()).unwrap_or(KEEP)
+        };
+        let (asm, net) = (bits(&n.asn, true), bits(&n.net, false));
+        self.bgp = BgpStage::new(rib.clone(), map.cloned(), &self.cfg.bgp, asm, net, self.set);
+    }
+
     /// Re-reads the plugin's maps (pre_tag_map, networks_file), keeping its tables. On an error
     /// the old maps stay.
     pub fn reload_maps(&mut self) -> Result<(), AggregateError> {
         let cfg = &self.cfg;
         let pretag = PretagStage::new(&cfg.pretag)
             .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
-        let (nets, _) = NetResolver::new(&cfg.networks, self.set).map_err(|e| {
-            AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
-        })?;
+        let (nets, _) =
+            NetResolver::new(&cfg.networks, super::insert::expand_sums(self.set)).map_err(|e| {
+                AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
+            })?;
         self.pretag = pretag;
         self.nets = nets;
         Ok(())

@@ -49,8 +49,18 @@ primitives! {
     Etype => "etype", "ETYPE", "etype";
     SrcAs => "src_as", "SRC_AS", "as_src";
     DstAs => "dst_as", "DST_AS", "as_dst";
+    StdComm => "std_comm", "COMMS", "comms";
+    ExtComm => "ext_comm", "ECOMMS", "ecomms";
+    LrgComm => "lrg_comm", "LCOMMS", "lcomms";
+    SrcStdComm => "src_std_comm", "SRC_COMMS", "comms_src";
+    SrcExtComm => "src_ext_comm", "SRC_ECOMMS", "ecomms_src";
+    SrcLrgComm => "src_lrg_comm", "SRC_LCOMMS", "lcomms_src";
+    AsPath => "as_path", "AS_PATH", "as_path";
+    SrcAsPath => "src_as_path", "SRC_AS_PATH", "as_path_src";
     LocalPref => "local_pref", "PREF", "local_pref";
+    SrcLocalPref => "src_local_pref", "SRC_PREF", "local_pref_src";
     Med => "med", "MED", "med";
+    SrcMed => "src_med", "SRC_MED", "med_src";
     PeerSrcAs => "peer_src_as", "PEER_SRC_AS", "peer_as_src";
     PeerDstAs => "peer_dst_as", "PEER_DST_AS", "peer_as_dst";
     PeerSrcIp => "peer_src_ip", "PEER_SRC_IP", "peer_ip_src";
@@ -85,6 +95,16 @@ primitives! {
     ExportProtoSeqno => "export_proto_seqno", "EXPORT_PROTO_SEQNO", "export_proto_seqno";
     ExportProtoVersion => "export_proto_version", "EXPORT_PROTO_VERSION", "export_proto_version";
     ExportProtoSysid => "export_proto_sysid", "EXPORT_PROTO_SYSID", "export_proto_sysid";
+    // Not a key field: the flow counter, printed between PACKETS and BYTES (pmacct's `flows`).
+    Flows => "flows", "FLOWS", "flows";
+    // The `sum_*` aggregations: one key field printed in its `src_` column; every record is
+    // accounted once for its source and once for its destination value (pmacct's
+    // `P_sum_*_insert`). pmacct allows them only alone (plus tag, tag2, flows).
+    SumHost => "sum_host", "SRC_IP", "ip_src";
+    SumNet => "sum_net", "SRC_NET", "net_src";
+    SumAs => "sum_as", "SRC_AS", "as_src";
+    SumPort => "sum_port", "SRC_PORT", "port_src";
+    SumMac => "sum_mac", "SRC_MAC", "mac_src";
 }
 
 impl Primitive {
@@ -93,8 +113,25 @@ impl Primitive {
         Primitive::ALL.iter().copied().find(|p| p.name().eq_ignore_ascii_case(name))
     }
 
-    const fn bit(self) -> u64 {
-        1u64 << (self as u8)
+    /// Strings of any length (pmacct's "vlen" primitives): the label and the BGP paths and
+    /// communities. pmacct's formatted output cannot print them.
+    pub const fn is_variable_length(self) -> bool {
+        matches!(
+            self,
+            Primitive::Label
+                | Primitive::AsPath
+                | Primitive::SrcAsPath
+                | Primitive::StdComm
+                | Primitive::ExtComm
+                | Primitive::LrgComm
+                | Primitive::SrcStdComm
+                | Primitive::SrcExtComm
+                | Primitive::SrcLrgComm
+        )
+    }
+
+    const fn bit(self) -> u128 {
+        1u128 << (self as u8)
     }
 }
 
@@ -111,7 +148,7 @@ pub struct UnknownPrimitive(pub String);
 
 /// A plugin's aggregate: a set of primitives as a bitmask.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub struct PrimitiveSet(u64);
+pub struct PrimitiveSet(u128);
 
 impl PrimitiveSet {
     pub const EMPTY: PrimitiveSet = PrimitiveSet(0);
@@ -119,7 +156,8 @@ impl PrimitiveSet {
     /// Parses pmacct's comma-separated `aggregate` value (`src_host, dst_host, proto`).
     pub fn parse(list: &str) -> Result<PrimitiveSet, UnknownPrimitive> {
         let mut set = PrimitiveSet::EMPTY;
-        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        // `none` selects nothing: one grand total, as in pmacct.
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty() && *s != "none") {
             let p = Primitive::from_name(name).ok_or_else(|| UnknownPrimitive(name.to_string()))?;
             set.insert(p);
         }
@@ -153,24 +191,40 @@ impl PrimitiveSet {
         let zero_ip = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         let has = |p| self.contains(p);
         FlowFields {
-            src_mac: if has(Primitive::SrcMac) { fields.src_mac } else { [0; 6] },
+            src_mac: if has(Primitive::SrcMac) || has(Primitive::SumMac) {
+                fields.src_mac
+            } else {
+                [0; 6]
+            },
             dst_mac: if has(Primitive::DstMac) { fields.dst_mac } else { [0; 6] },
             vlan: if has(Primitive::Vlan) { fields.vlan } else { 0 },
             cos: if has(Primitive::Cos) { fields.cos } else { 0 },
             etype: if has(Primitive::Etype) { fields.etype } else { 0 },
-            src_ip: if has(Primitive::SrcHost) { fields.src_ip } else { zero_ip },
+            src_ip: if has(Primitive::SrcHost) || has(Primitive::SumHost) {
+                fields.src_ip
+            } else {
+                zero_ip
+            },
             dst_ip: if has(Primitive::DstHost) { fields.dst_ip } else { zero_ip },
-            src_net: if has(Primitive::SrcNet) { fields.src_net } else { zero_ip },
+            src_net: if has(Primitive::SrcNet) || has(Primitive::SumNet) {
+                fields.src_net
+            } else {
+                zero_ip
+            },
             dst_net: if has(Primitive::DstNet) { fields.dst_net } else { zero_ip },
             src_mask: if has(Primitive::SrcMask) { fields.src_mask } else { 0 },
             dst_mask: if has(Primitive::DstMask) { fields.dst_mask } else { 0 },
-            src_port: if has(Primitive::SrcPort) { fields.src_port } else { 0 },
+            src_port: if has(Primitive::SrcPort) || has(Primitive::SumPort) {
+                fields.src_port
+            } else {
+                0
+            },
             dst_port: if has(Primitive::DstPort) { fields.dst_port } else { 0 },
             proto: if has(Primitive::Proto) { fields.proto } else { 0 },
             tos: if has(Primitive::Tos) { fields.tos } else { 0 },
             in_iface: if has(Primitive::InIface) { fields.in_iface } else { 0 },
             out_iface: if has(Primitive::OutIface) { fields.out_iface } else { 0 },
-            src_as: if has(Primitive::SrcAs) { fields.src_as } else { 0 },
+            src_as: if has(Primitive::SrcAs) || has(Primitive::SumAs) { fields.src_as } else { 0 },
             dst_as: if has(Primitive::DstAs) { fields.dst_as } else { 0 },
             peer_src_ip: if has(Primitive::PeerSrcIp) { fields.peer_src_ip } else { zero_ip },
             peer_dst_ip: if has(Primitive::PeerDstIp) { fields.peer_dst_ip } else { zero_ip },
@@ -182,6 +236,16 @@ impl PrimitiveSet {
             peer_dst_as: if has(Primitive::PeerDstAs) { fields.peer_dst_as } else { 0 },
             local_pref: if has(Primitive::LocalPref) { fields.local_pref } else { 0 },
             med: if has(Primitive::Med) { fields.med } else { 0 },
+            as_path: if has(Primitive::AsPath) { fields.as_path } else { 0 },
+            std_comm: if has(Primitive::StdComm) { fields.std_comm } else { 0 },
+            ext_comm: if has(Primitive::ExtComm) { fields.ext_comm } else { 0 },
+            lrg_comm: if has(Primitive::LrgComm) { fields.lrg_comm } else { 0 },
+            src_as_path: if has(Primitive::SrcAsPath) { fields.src_as_path } else { 0 },
+            src_std_comm: if has(Primitive::SrcStdComm) { fields.src_std_comm } else { 0 },
+            src_ext_comm: if has(Primitive::SrcExtComm) { fields.src_ext_comm } else { 0 },
+            src_lrg_comm: if has(Primitive::SrcLrgComm) { fields.src_lrg_comm } else { 0 },
+            src_local_pref: if has(Primitive::SrcLocalPref) { fields.src_local_pref } else { 0 },
+            src_med: if has(Primitive::SrcMed) { fields.src_med } else { 0 },
             out_vlan: if has(Primitive::OutVlan) { fields.out_vlan } else { 0 },
             mpls_label_top: if has(Primitive::MplsLabelTop) { fields.mpls_label_top } else { 0 },
             mpls_label_bottom: if has(Primitive::MplsLabelBottom) {
@@ -245,6 +309,8 @@ impl PrimitiveSet {
             },
             // No pmacct primitive prints the IP next hop: never part of a key.
             nexthop: zero_ip,
+            // Custom primitives are a plugin's own selection: it sets the projection.
+            custom: 0,
         }
     }
 }

@@ -155,6 +155,27 @@ impl KeyedTable {
         }
     }
 
+    /// Like [`KeyedTable::merge`], with `combine` instead of [`Counters::merge`] when the key
+    /// is already held (a new key takes `c` as it is).
+    pub fn merge_with(
+        &mut self,
+        key: &FlowFields,
+        c: &Counters,
+        combine: impl FnOnce(&mut Counters, &Counters),
+    ) {
+        use std::collections::hash_map::Entry;
+        match self.layout.encode(key).map_or(Packed::Full, packed) {
+            Packed::Narrow(k, h) => self.narrow.merge_with(k, h, c, combine),
+            Packed::Wide(k, h) => self.compact.merge_with(k, h, c, combine),
+            Packed::Full => match self.full.entry(*key) {
+                Entry::Occupied(mut e) => combine(e.get_mut(), c),
+                Entry::Vacant(e) => {
+                    e.insert(*c);
+                }
+            },
+        }
+    }
+
     /// Aggregates held.
     pub fn len(&self) -> usize {
         self.narrow.len() + self.compact.len() + self.full.len()

@@ -234,9 +234,10 @@ impl TimeBins {
         match self.history.fixed_secs() {
             Some(slot) => {
                 let residual = if self.anchor > stamp {
-                    let r = (self.anchor - stamp) % slot;
-                    // pmacct: timeslot - r; r == 0 means stamp is on a boundary.
-                    if r == 0 { 0 } else { slot - r }
+                    // pmacct: `timeslot - r` even when r == 0, so a stamp exactly on a bin
+                    // boundary before the base time lands in the bin before (checked side by
+                    // side with nfacctd 1.7.7 in tests/pro_rating.rs).
+                    slot - (self.anchor - stamp) % slot
                 } else {
                     (stamp - self.anchor) % slot
                 };
@@ -255,6 +256,14 @@ impl TimeBins {
                 }
                 base
             }
+        }
+    }
+
+    /// Start of the bin after the one starting at `start`.
+    pub fn next_start(&self, start: i64) -> i64 {
+        match self.history.fixed_secs() {
+            Some(slot) => start + slot,
+            None => start + monthly_timeslot(start, self.history.howmany, true, self.utc),
         }
     }
 
@@ -321,7 +330,9 @@ mod tests {
         assert_eq!(bins.bin_start(ts("2025-12-31 23:58:59")), ts("2025-12-31 23:55:00"));
         assert_eq!(bins.bin_start(ts("2026-01-01 00:00:00")), ts("2026-01-01 00:00:00"));
         assert_eq!(bins.bin_start(ts("2026-01-01 00:14:59")), ts("2026-01-01 00:10:00"));
-        assert_eq!(bins.bin_start(ts("2025-12-31 23:50:00")), ts("2025-12-31 23:50:00"));
+        // On a boundary before the base time: the bin before, as pmacct computes it.
+        assert_eq!(bins.bin_start(ts("2025-12-31 23:50:00")), ts("2025-12-31 23:45:00"));
+        assert_eq!(bins.bin_start(ts("2025-12-31 23:50:01")), ts("2025-12-31 23:50:00"));
     }
 
     #[test]

@@ -36,6 +36,14 @@ pub struct BmpConfig {
     /// Approximate bytes of RIB each router may hold.
     #[serde(default)]
     pub max_router_bytes: Option<usize>,
+    /// Message log to Kafka (`bmp_daemon_msglog_kafka_*`): broker, `topic` with
+    /// `$peer_src_ip` / `$bmp_router` and `$peer_tcp_port` / `$bmp_router_port`, `topic_rr`,
+    /// `partition`, `config_file`, `timeout_secs` as the kafka plugin's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msglog_kafka: Option<crate::sink::kafka::KafkaConfig>,
+    /// Queue, spool and retries of that stream.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub msglog_kafka_delivery: Option<crate::sink::delivery::DeliveryConfig>,
 }
 
 fn default_listen() -> String {
@@ -60,6 +68,8 @@ impl Default for BmpConfig {
             dump_file: None,
             dump_refresh_time: 0,
             max_router_bytes: None,
+            msglog_kafka: None,
+            msglog_kafka_delivery: None,
         }
     }
 }
@@ -101,6 +111,18 @@ impl BmpConfig {
                 self.dump_refresh_time.to_string(),
                 "seconds between dumps, at most 86400 (0 disables dumps)",
             );
+        }
+        if let Some(k) = &self.msglog_kafka {
+            if k.topic.trim().is_empty() {
+                push("msglog_kafka.topic", String::new(), "a topic name");
+            }
+            if k.topic.contains('$') && k.topic_rr > 0 {
+                push(
+                    "msglog_kafka.topic_rr",
+                    k.topic_rr.to_string(),
+                    "0 with a topic with variables",
+                );
+            }
         }
         if self.dump_refresh_time > 0 && self.dump_file.is_none() {
             push("dump_file", String::new(), "a dump file template when dump_refresh_time is set");

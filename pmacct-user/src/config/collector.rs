@@ -63,6 +63,10 @@ pub struct CollectorConfig {
     /// `sampling_map`).
     #[serde(default)]
     pub sampling_map: Option<PathBuf>,
+    /// Set at start, not configured: some plugin aggregates `as_path` or `std_comm`, so the
+    /// sFlow decoder builds them from extended gateway records ([`crate::config::Config::needs_bgp_strings`]).
+    #[serde(skip)]
+    pub bgp_strings: bool,
 }
 
 fn default_rcvbuf() -> usize {
@@ -84,6 +88,7 @@ impl CollectorConfig {
             templates_file: None,
             counter_file: None,
             sampling_map: None,
+            bgp_strings: false,
         }
     }
 }

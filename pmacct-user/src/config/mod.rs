@@ -45,6 +45,23 @@ pub struct Config {
     pub bmp: Option<BmpConfig>,
 }
 
+impl Config {
+    /// Whether a plugin aggregates a BGP string the sFlow decoder can fill from extended
+    /// gateway records (`as_path`, `std_comm`): building them costs a string per sample.
+    pub fn needs_bgp_strings(&self) -> bool {
+        use crate::aggregate::Primitive;
+        self.plugins.iter().flat_map(|p| &p.aggregate).any(|a| {
+            matches!(Primitive::from_name(a.trim()), Some(Primitive::AsPath | Primitive::StdComm))
+        })
+    }
+
+    /// The collectors with the settings derived from the plugins filled in.
+    pub fn collectors_for_run(&self) -> Vec<CollectorConfig> {
+        let bgp_strings = self.needs_bgp_strings();
+        self.collectors.iter().map(|c| CollectorConfig { bgp_strings, ..c.clone() }).collect()
+    }
+}
+
 /// Process-wide settings.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -166,6 +183,10 @@ pub struct SavefileConfig {
     /// 1:N sampling applied in userspace (pmacct's `sampling_rate`).
     #[serde(default = "one")]
     pub sampling_rate: u32,
+    /// Seconds to wait before playing the file (pmacct's `pcap_savefile_delay`), e.g. for the
+    /// BMP daemon to learn routes first.
+    #[serde(default)]
+    pub delay_secs: u64,
 }
 
 /// Kind of plugin.
@@ -178,6 +199,8 @@ pub enum PluginKind {
     Clickhouse,
     /// Publishes JSON to an AMQP broker (pmacct's amqp plugin; `[plugin.amqp]`).
     Amqp,
+    /// Produces JSON to a Kafka broker (pmacct's kafka plugin; `[plugin.kafka]`).
+    Kafka,
 }
 
 /// print plugin output format (pmacct's `print_output`).
@@ -228,18 +251,36 @@ pub struct PluginConfig {
     /// amqp: broker, exchange, routing key (pmacct's `amqp_*` keys).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub amqp: Option<crate::sink::amqp::AmqpConfig>,
+    /// kafka: broker, topic, partition (pmacct's `kafka_*` keys).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kafka: Option<crate::sink::kafka::KafkaConfig>,
     /// Network sinks: in-memory queue, spool and retry settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<crate::sink::delivery::DeliveryConfig>,
     /// networks_file / networks_mask / nfacctd_net / nfacctd_as.
     #[serde(default)]
     pub networks: crate::enrich::netmethod::NetworksConfig,
+    /// RIB lookups: `bgp_agent_map`, `bgp_peer_src_as_type`, `bgp_src_*_type` (with
+    /// `nfacctd_as`/`nfacctd_net: bmp` in `networks`).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub bgp: crate::enrich::bgp::BgpLookupConfig,
     /// pre_tag_map and the filters on its results.
     #[serde(default)]
     pub pretag: PretagConfig,
     /// print: output details (separator, append, timestamp formats).
     #[serde(default)]
     pub print: PrintKeys,
+    /// `timestamp_min` / `timestamp_max` per aggregate (pmacct's `nfacctd_stitching`,
+    /// `sfacctd_stitching`, `pmacctd_stitching`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stitching: bool,
+    /// Split a flow spanning several time bins over them in proportion to time (pmacct's
+    /// `nfacctd_pro_rating`; needs `history`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pro_rating: bool,
+    /// File of custom primitives usable in `aggregate` (pmacct's `aggregate_primitives`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aggregate_primitives: Option<PathBuf>,
 }
 
 /// print plugin output details (pmacct keys in the comments).
@@ -274,6 +315,11 @@ pub struct PretagConfig {
     pub tag_filter: Option<String>,
     /// Same for tag2.
     pub tag2_filter: Option<String>,
+    /// `post_tag`: the tag every aggregate of the plugin gets (when `tag` is aggregated),
+    /// after the filters.
+    pub post_tag: Option<u64>,
+    /// `post_tag2`: the same for tag2.
+    pub post_tag2: Option<u64>,
     /// Labels let into the plugin (`a,-b,null`).
     pub label_filter: Option<String>,
 }
@@ -319,10 +365,19 @@ impl PluginConfig {
             aggregate_filter: None,
             clickhouse: None,
             amqp: None,
+            kafka: None,
             delivery: None,
             networks: Default::default(),
+            bgp: Default::default(),
             pretag: Default::default(),
             print: Default::default(),
+            stitching: false,
+            pro_rating: false,
+            aggregate_primitives: None,
         }
     }
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }

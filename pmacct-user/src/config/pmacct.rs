@@ -15,6 +15,7 @@ mod amqp;
 mod bmp;
 mod collector;
 mod ifmap;
+mod kafka;
 mod keys;
 
 pub use collector::Flavor;
@@ -156,8 +157,7 @@ pub(super) fn lex(text: &str, ctx: Ctx<'_>) -> Result<Vec<Line>, ConfigError> {
 }
 
 /// pmacct plugin types we know but do not implement yet.
-const UNSUPPORTED_TYPES: &[&str] =
-    &["mysql", "pgsql", "sqlite3", "nfprobe", "sfprobe", "tee", "kafka"];
+const UNSUPPORTED_TYPES: &[&str] = &["mysql", "pgsql", "sqlite3", "nfprobe", "sfprobe", "tee"];
 
 /// Builds the plugin list from the first `plugins:` line (pmacct ignores later ones).
 fn declare_plugins(
@@ -209,15 +209,16 @@ fn declare_plugins(
             "print" => PluginKind::Print,
             "memory" => PluginKind::Memory,
             "amqp" => PluginKind::Amqp,
+            "kafka" => PluginKind::Kafka,
             k if UNSUPPORTED_TYPES.contains(&k) => {
-                return Err(ctx.err(line.number, "plugins", token, format!("plugin type `{k}` is not supported by pmacct-rs yet (supported: print, memory, amqp)")));
+                return Err(ctx.err(line.number, "plugins", token, format!("plugin type `{k}` is not supported by pmacct-rs yet (supported: print, memory, amqp, kafka)")));
             }
             k => {
                 return Err(ctx.err(
                     line.number,
                     "plugins",
                     token,
-                    format!("unknown plugin type `{k}` (supported: print, memory, amqp)"),
+                    format!("unknown plugin type `{k}` (supported: print, memory, amqp, kafka)"),
                 ));
             }
         };

@@ -113,13 +113,64 @@ impl Config {
             } else if !names.insert(p.name.as_str()) {
                 push(format!("{key}.name"), &p.name, "plugin names to be unique");
             }
+            let custom = match &p.aggregate_primitives {
+                Some(path) => match crate::aggregate::custom::load(path) {
+                    Ok(defs) => defs,
+                    Err(e) => {
+                        let why = format!("a readable custom primitives file ({e})");
+                        push(
+                            format!("{key}.aggregate_primitives"),
+                            &path.display().to_string(),
+                            &why,
+                        );
+                        Vec::new()
+                    }
+                },
+                None => Vec::new(),
+            };
             for prim in &p.aggregate {
-                if Primitive::from_name(prim.trim()).is_none() {
+                let name = prim.trim();
+                if Primitive::from_name(name).is_none()
+                    && !name.eq_ignore_ascii_case("none")
+                    && !custom.iter().any(|d| d.name.eq_ignore_ascii_case(name))
+                {
                     let known: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
                     push(
                         format!("{key}.aggregate"),
                         prim,
-                        &format!("a known primitive ({})", known.join(", ")),
+                        &format!(
+                            "a known primitive ({}) or one defined in aggregate_primitives",
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+            if p.kind == PluginKind::Print && p.output == super::PrintFormat::Formatted {
+                let vlen = p.aggregate.iter().filter_map(|a| Primitive::from_name(a.trim()));
+                for prim in vlen.filter(|x| x.is_variable_length()) {
+                    push(
+                        format!("{key}.aggregate"),
+                        prim.name(),
+                        "no variable-length primitive (label, as_path, std_comm, ...) with \
+                         formatted output, as in pmacct: use csv or json",
+                    );
+                }
+            }
+            for (name, v, as_key) in
+                [("networks.as", &p.networks.asn, true), ("networks.net", &p.networks.net, false)]
+            {
+                let bgp = v.as_deref().and_then(|v| {
+                    crate::enrich::netmethod::parse_method(v, as_key).ok().map(|m| (v, m))
+                });
+                if let Some((v, m)) = bgp
+                    && m & crate::enrich::netmethod::BGP != 0
+                    && m & crate::enrich::netmethod::FALLBACK == 0
+                    && self.bmp.is_none()
+                {
+                    push(
+                        format!("{key}.{name}"),
+                        v,
+                        "a BMP daemon to look routes up in (bmp_daemon: true, or a [bmp] section)",
                     );
                 }
             }
@@ -147,6 +198,13 @@ impl Config {
                     format!("{key}.history_roundoff"),
                     p.history_roundoff.as_deref().unwrap_or(""),
                     "history to be set too",
+                );
+            }
+            if p.stitching && p.pro_rating {
+                push(
+                    format!("{key}.pro_rating"),
+                    "true",
+                    "pro_rating and stitching not both (pmacct refuses them together too)",
                 );
             }
             if p.kind != PluginKind::Print {
@@ -207,5 +265,18 @@ mod tests {
     fn no_plugin_is_an_error() {
         let err = Config::default().validate().unwrap_err().to_string();
         assert!(err.contains("at least one plugin"), "{err}");
+    }
+
+    #[test]
+    fn variable_length_primitives_are_refused_with_formatted_output() {
+        let mut p = PluginConfig::new("p", PluginKind::Print);
+        p.aggregate = vec!["src_host".into(), "as_path".into(), "std_comm".into()];
+        let cfg = Config { plugins: vec![p.clone()], ..Config::default() };
+        let err = cfg.validate().unwrap_err().to_string();
+        assert!(err.contains("plugin[p].aggregate = \"as_path\""), "{err}");
+        assert!(err.contains("plugin[p].aggregate = \"std_comm\""), "{err}");
+        assert!(err.contains("use csv or json"), "{err}");
+        p.output = crate::config::PrintFormat::Csv;
+        assert!(Config { plugins: vec![p], ..Config::default() }.validate().is_ok());
     }
 }

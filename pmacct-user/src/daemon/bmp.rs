@@ -2,26 +2,35 @@
 //! started with the other inputs, its counters pushed to Prometheus at every drain, stopped
 //! (every router gets its `log_close`) at shutdown.
 
+use std::sync::{Arc, RwLock};
+
 use anyhow::{Context, Result};
 use tracing::info;
 
 use crate::config::BmpConfig;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, PluginLabels, SinkCounters};
+use crate::routing::Rib;
 use crate::routing::bmp_daemon::{BmpDaemon, BmpStats};
 
 /// A running BMP daemon and the counter values last pushed to the metrics.
 pub(super) struct BmpService {
     daemon: BmpDaemon,
     last: BmpStats,
+    /// The msglog's Kafka stream, as a sink labelled `plugin="bmp_msglog"`.
+    kafka_last: SinkCounters,
 }
 
 impl BmpService {
-    /// Starts the BMP daemon when the config has a `[bmp]` section.
-    pub(super) fn start(cfg: Option<&BmpConfig>) -> Result<Option<Self>> {
-        let Some(cfg) = cfg else { return Ok(None) };
-        let daemon = BmpDaemon::start(cfg, BmpDaemon::new_rib(cfg)).context("bmp")?;
+    /// Starts the BMP daemon of the config's `[bmp]` section, keeping its routes in `rib`.
+    pub(super) fn start(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Self> {
+        let daemon = BmpDaemon::start(cfg, rib).context("bmp")?;
         info!(listen = %daemon.local_addr(), "BMP daemon started");
-        Ok(Some(Self { daemon, last: BmpStats::default() }))
+        Ok(Self { daemon, last: BmpStats::default(), kafka_last: SinkCounters::default() })
+    }
+
+    /// The RIB the daemon fills.
+    pub(super) fn rib(&self) -> &Arc<RwLock<Rib>> {
+        self.daemon.rib()
     }
 
     /// Pushes the daemon's counters into `m`.
@@ -41,6 +50,10 @@ impl BmpService {
             (&b.no_peer_up, &mut last.no_peer_up, now.no_peer_up),
         ] {
             Metrics::advance(counter, last, now);
+        }
+        if let Some((stats, _)) = self.daemon.kafka_stats() {
+            let label = PluginLabels { plugin: "bmp_msglog".into() };
+            m.sink.sync(&label, &stats, &mut self.kafka_last);
         }
         if let Ok(rib) = self.daemon.rib().try_read() {
             let routes: usize = rib.routers().map(|r| rib.route_count(r)).sum();

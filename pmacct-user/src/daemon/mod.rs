@@ -93,7 +93,12 @@ impl Daemon {
                 }
             }
         }
-        let aggregator = Aggregator::new(&config.plugins).context("plugins")?;
+        let mut aggregator = Aggregator::new(&config.plugins).context("plugins")?;
+        // The BMP daemon's RIB, shared with the plugins that enrich flows from it.
+        let rib = config.bmp.as_ref().map(crate::routing::bmp_daemon::BmpDaemon::new_rib);
+        if let Some(rib) = &rib {
+            aggregator.attach_rib(rib).context("bgp_agent_map")?;
+        }
         let sinks = config
             .plugins
             .iter()
@@ -125,8 +130,11 @@ impl Daemon {
             }
             datapaths.push(dp);
         }
-        let collectors = Collectors::start(&config.collectors)?;
-        let bmp = bmp::BmpService::start(config.bmp.as_ref())?;
+        let collectors = Collectors::start(&config.collectors_for_run())?;
+        let bmp = match (config.bmp.as_ref(), rib) {
+            (Some(cfg), Some(rib)) => Some(bmp::BmpService::start(cfg, rib)?),
+            _ => None,
+        };
         let last_stats = vec![Vec::new(); datapaths.len()];
         let last_records = vec![0; config.plugins.len()];
         Ok(Self {
@@ -250,6 +258,10 @@ impl Daemon {
     /// Accounts the configured capture file (pmacct's `pcap_savefile`).
     fn run_savefile(&mut self) -> Result<()> {
         let Some(sf) = self.config.savefile.clone() else { return Ok(()) };
+        if sf.delay_secs > 0 {
+            info!(secs = sf.delay_secs, "pcap_savefile_delay: waiting before playing the file");
+            std::thread::sleep(Duration::from_secs(sf.delay_secs));
+        }
         if let Some(kind) = sf.kind.collector() {
             return self.replay_exports(&sf, kind);
         }
@@ -297,6 +309,7 @@ impl Daemon {
             .find(|c| c.kind == kind)
             .cloned()
             .unwrap_or_else(|| CollectorConfig::new(kind));
+        let cfg = CollectorConfig { bgp_strings: self.config.needs_bgp_strings(), ..cfg };
         info!(path = %sf.path.display(), replay = sf.replay, collector = collector_name(kind), "replaying export capture");
         let mut last_tick = Instant::now();
         let mut pending: Vec<(usize, FlushBatch)> = Vec::new();

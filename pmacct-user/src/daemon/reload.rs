@@ -73,7 +73,10 @@ impl Daemon {
             info!("SIGHUP: plugins unchanged, maps re-read");
             return Ok(());
         }
-        let aggregator = Aggregator::new(&new.plugins).context("plugins")?;
+        let mut aggregator = Aggregator::new(&new.plugins).context("plugins")?;
+        if let Some(b) = &self.bmp {
+            aggregator.attach_rib(b.rib()).context("bgp_agent_map")?;
+        }
         let missing = field_mask_for(aggregator.union_set()) & !self.xdp_field_mask;
         if missing != 0 && !self.datapaths.is_empty() {
             warn!(

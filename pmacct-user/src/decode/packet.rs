@@ -112,6 +112,8 @@ pub struct Packet {
     /// fragment, not a truncated IPv6 extension chain). The collectors use it to find UDP
     /// payloads in captures.
     pub l4_offset: Option<usize>,
+    /// Offset in the frame of the network header.
+    pub l3_offset: usize,
 }
 
 /// Parses one captured frame with pmacct-compatible defaults.
@@ -147,6 +149,7 @@ pub fn parse_into(
     }
     pkt.record.fields.etype = l3.ethertype;
     pkt.record.counters.packets = 1;
+    pkt.l3_offset = l3.offset;
     Ok(())
 }
 

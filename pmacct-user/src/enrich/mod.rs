@@ -1,7 +1,9 @@
 //! Enrichment applied to records before aggregation: networks_file / networks_mask network and
 //! AS resolution ([`networks`], [`netmethod`]), `pre_tag_map` ([`pretag`]) with its filters
-//! ([`tagfilter`]) and label interning ([`labels`]); `sampling_map` ([`sampling`]).
+//! ([`tagfilter`]) and label interning ([`labels`]); `sampling_map` ([`sampling`]); RIB
+//! lookups from the BMP daemon ([`bgp`]).
 
+pub mod bgp;
 pub mod labels;
 pub mod netmethod;
 pub mod networks;

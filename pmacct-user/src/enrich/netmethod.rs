@@ -51,11 +51,9 @@ pub struct NetworksConfig {
 /// A value of `nfacctd_net` / `nfacctd_as` we cannot use.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum MethodError {
-    #[error("unknown method `{0}` (expected netflow, sflow, file, mask, longest)")]
+    #[error("unknown method `{0}` (expected netflow, sflow, file, mask, bgp, bmp, longest)")]
     Unknown(String),
-    #[error(
-        "method `{0}` needs a BGP/BMP or IS-IS daemon, which pmacct-rs does not feed into aggregation yet"
-    )]
+    #[error("method `{0}` needs an IS-IS daemon, which pmacct-rs does not have")]
     Unsupported(String),
 }
 
@@ -65,10 +63,11 @@ pub fn parse_method(value: &str, as_key: bool) -> Result<u32, MethodError> {
         "netflow" | "sflow" => Ok(KEEP),
         "file" => Ok(NEW),
         "mask" if !as_key => Ok(STATIC),
-        // The BGP/IGP bits have no source here, so they add nothing (as in pmacct without
-        // a BGP daemon).
-        "longest" | "fallback" => Ok(FALLBACK | KEEP),
-        v @ ("bgp" | "bmp" | "igp") => Err(MethodError::Unsupported(v.into())),
+        // The BMP daemon's RIB is the bgp source ([`super::bgp`]); without one the BGP bit
+        // adds nothing (as in pmacct without a BGP daemon).
+        "longest" | "fallback" => Ok(FALLBACK | KEEP | BGP),
+        "bgp" | "bmp" => Ok(BGP),
+        v @ "igp" => Err(MethodError::Unsupported(v.into())),
         v => Err(MethodError::Unknown(v.into())),
     }
 }
@@ -106,7 +105,7 @@ fn unspecified(ip: IpAddr) -> IpAddr {
     }
 }
 
-fn masked(ip: IpAddr, len: u8) -> IpAddr {
+pub(crate) fn masked(ip: IpAddr, len: u8) -> IpAddr {
     match ip {
         IpAddr::V4(a) => {
             let m = u32::MAX.checked_shl(32 - u32::from(len.min(32))).unwrap_or(0);
@@ -191,7 +190,10 @@ impl NetResolver {
             f.dst_mask = 0;
         }
         if self.asm & KEEP == 0 {
-            (f.src_as, f.dst_as, f.peer_dst_as) = (0, 0, 0);
+            (f.src_as, f.dst_as, f.peer_src_as, f.peer_dst_as) = (0, 0, 0, 0);
+            // sfacctd installs its as_path / std_comm / local_pref handlers only under the
+            // sflow method too.
+            (f.as_path, f.std_comm, f.local_pref) = (0, 0, 0);
         }
         if self.net & STATIC != 0 && self.mask != 0 {
             if has(Primitive::SrcNet) {

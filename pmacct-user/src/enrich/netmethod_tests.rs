@@ -75,7 +75,7 @@ fn static_mask_and_setup_errors() {
     assert_eq!((f.src_mask, f.src_net), (20, "10.1.240.0".parse::<IpAddr>().unwrap()));
     let cfg = NetworksConfig { net: Some("file".into()), ..Default::default() };
     assert!(matches!(NetResolver::new(&cfg, set), Err(NetSetupError::NoFile(_))));
-    let cfg = NetworksConfig { net: Some("bgp".into()), ..Default::default() };
+    let cfg = NetworksConfig { net: Some("igp".into()), ..Default::default() };
     assert!(matches!(NetResolver::new(&cfg, set), Err(NetSetupError::Method(_))));
     let cfg = NetworksConfig { net: Some("bogus".into()), ..Default::default() };
     assert!(matches!(

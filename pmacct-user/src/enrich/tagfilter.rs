@@ -107,6 +107,9 @@ pub struct PretagStage {
     tag: Option<TagFilter>,
     tag2: Option<TagFilter>,
     label: Option<LabelFilter>,
+    /// `post_tag` / `post_tag2`: set after the filters, over the map's values.
+    post_tag: Option<u64>,
+    post_tag2: Option<u64>,
 }
 
 impl PretagStage {
@@ -129,10 +132,13 @@ impl PretagStage {
             tag: tf(&cfg.tag_filter, "pre_tag_filter")?,
             tag2: tf(&cfg.tag2_filter, "pre_tag2_filter")?,
             label: cfg.label_filter.as_deref().map(LabelFilter::parse),
+            post_tag: cfg.post_tag,
+            post_tag2: cfg.post_tag2,
         }))
     }
 
-    /// Sets tag, tag2 and label from the map; false when a filter keeps the record out.
+    /// Sets tag, tag2 and label from the map; false when a filter keeps the record out. Then
+    /// `post_tag` / `post_tag2` override the tags (pmacct's post-tagging, in the plugin).
     pub fn apply(&self, f: &mut crate::record::FlowFields) -> bool {
         let mut label = String::new();
         if let Some(m) = &self.map {
@@ -144,9 +150,16 @@ impl PretagStage {
         } else if f.label != 0 {
             label = super::labels::name(f.label).to_string();
         }
-        self.tag.as_ref().is_none_or(|t| t.accepts(f.tag))
+        let pass = self.tag.as_ref().is_none_or(|t| t.accepts(f.tag))
             && self.tag2.as_ref().is_none_or(|t| t.accepts(f.tag2))
-            && self.label.as_ref().is_none_or(|l| l.accepts(&label))
+            && self.label.as_ref().is_none_or(|l| l.accepts(&label));
+        if let Some(t) = self.post_tag {
+            f.tag = t;
+        }
+        if let Some(t) = self.post_tag2 {
+            f.tag2 = t;
+        }
+        pass
     }
 }
 

@@ -94,7 +94,11 @@ fn open_counter_file(path: Option<&Path>) -> Result<CounterSink, ExportError> {
 
 fn sflow_factory(cfg: &CollectorConfig) -> Result<DecoderFactory, ExportError> {
     let sink = open_counter_file(cfg.counter_file.as_deref())?;
-    let opts = SflowOptions { renormalize: cfg.renormalize, ..SflowOptions::default() };
+    let opts = SflowOptions {
+        renormalize: cfg.renormalize,
+        keep_bgp: cfg.bgp_strings,
+        ..SflowOptions::default()
+    };
     Ok(Arc::new(move || {
         Box::new(SflowExport {
             dec: SflowDecoder::new(opts.clone()),
@@ -170,6 +174,8 @@ fn netflow_factory(cfg: &CollectorConfig) -> DecoderFactory {
     let opts = NetflowOptions {
         time_new: cfg.time_new,
         renormalize: cfg.renormalize,
+        // The plugins, built before the collectors, installed the custom primitives they use.
+        custom: Some(crate::aggregate::custom::defined()).filter(|d| !d.is_empty()),
         ..NetflowOptions::default()
     };
     let templates = cfg.templates_file.clone();

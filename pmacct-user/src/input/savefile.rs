@@ -22,7 +22,7 @@ use crate::input::pcap::{CaptureReader, PcapError};
 use crate::record::FlowRecord;
 
 /// How to account a capture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SavefileOptions {
     /// Play the file this many times (pmacct `pcap_savefile_replay`); 0 is treated as 1.
     pub replay: u32,
@@ -41,6 +41,8 @@ pub struct SavefileOptions {
     pub drop_l4_truncated: bool,
     /// Parser switches.
     pub decode: DecodeOptions,
+    /// `aggregate_primitives` read from packets (`packet_ptr`); `None`: none.
+    pub custom: Option<std::sync::Arc<Vec<crate::aggregate::custom::CustomPrimitive>>>,
 }
 
 impl Default for SavefileOptions {
@@ -53,6 +55,7 @@ impl Default for SavefileOptions {
             join_fragments: true,
             drop_l4_truncated: false,
             decode: DecodeOptions::default(),
+            custom: None,
         }
     }
 }
@@ -60,7 +63,10 @@ impl Default for SavefileOptions {
 impl SavefileOptions {
     /// Options from the `[savefile]` config section; the rest keeps its defaults.
     pub fn from_config(cfg: &SavefileConfig) -> Self {
-        Self { replay: cfg.replay, sampling_rate: cfg.sampling_rate, ..Self::default() }
+        // The plugins, built before the inputs, installed the custom primitives they use.
+        let custom = Some(crate::aggregate::custom::defined())
+            .filter(|d| d.iter().any(|p| !p.packet_ptrs.is_empty()));
+        Self { replay: cfg.replay, sampling_rate: cfg.sampling_rate, custom, ..Self::default() }
     }
 }
 
@@ -157,6 +163,16 @@ impl Accountant {
         c.bytes = bytes;
         c.first_us = ts_us;
         c.last_us = ts_us;
+        if let Some(defs) = &self.opts.custom {
+            let f = &pkt.record.fields;
+            let l4 = pkt.l4_offset.map(|o| (o, f.proto));
+            pkt.record.fields.custom = crate::aggregate::custom::from_packet(
+                defs,
+                data,
+                Some((pkt.l3_offset, f.etype)),
+                l4,
+            );
+        }
         let f = &mut pkt.record.fields;
         f.sampling_rate = 1;
         if self.sampler.is_active() {
@@ -191,7 +207,7 @@ pub fn account_file(
     mut emit: impl FnMut(&FlowRecord),
 ) -> Result<SavefileStats, SavefileError> {
     let err = |source| SavefileError::Pcap { path: path.to_path_buf(), source };
-    let mut acc = Accountant::new(*opts);
+    let mut acc = Accountant::new(opts.clone());
     for _ in 0..opts.replay.max(1) {
         let mut reader = CaptureReader::open(path).map_err(err)?;
         acc.run(&mut reader, &mut emit).map_err(err)?;

@@ -88,8 +88,9 @@ pub struct RouteMatch<'a> {
     pub prefix: Prefix,
     /// Which path.
     pub key: &'a RouteKey,
-    /// Its attributes.
-    pub attrs: &'a RouteAttrs,
+    /// Its attributes (shared by every route with the same ones; the `Arc` identifies the set,
+    /// which flow enrichment uses to cache its interned strings).
+    pub attrs: &'a Arc<RouteAttrs>,
 }
 
 /// Counts of one applied UPDATE.
@@ -302,7 +303,20 @@ impl Rib {
 
     /// The attributes flows use for `ip` seen by `router` (see the module doc for the rules).
     pub fn lookup(&self, router: IpAddr, ip: IpAddr) -> Option<&RouteAttrs> {
-        self.lookup_route(router, ip).map(|m| m.attrs)
+        self.lookup_route(router, ip).map(|m| m.attrs.as_ref())
+    }
+
+    /// The route flows exported by `target` use for `ip`, as pmacct's BMP lookups find it:
+    /// `target` is a monitored router (the edge router exports the flows and BMP), else a
+    /// BGP peer of one (a route reflector streams BMP): then only that peer's paths count.
+    pub fn lookup_for(&self, target: IpAddr, ip: IpAddr) -> Option<RouteMatch<'_>> {
+        let unicast = |r: &Route| r.key.rd.is_none() && matches!(r.key.afi_safi.safi, 1 | 4);
+        if self.routers.contains_key(&target) {
+            return self.best(target, ip, unicast);
+        }
+        self.routers
+            .keys()
+            .find_map(|&router| self.best(router, ip, |r| unicast(r) && r.key.peer.addr == target))
     }
 
     /// Like [`Rib::lookup`], with the prefix and path that matched.

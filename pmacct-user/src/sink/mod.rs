@@ -1,11 +1,13 @@
-//! Sinks: where a plugin's flushed aggregates go (print, memory, ClickHouse, AMQP).
+//! Sinks: where a plugin's flushed aggregates go (print, memory, ClickHouse, AMQP, Kafka).
 //!
 //! A sink takes one [`FlushBatch`] at a time and reports what it wrote. Adding a sink means
 //! adding one module and one [`PluginKind`] arm in [`build_sink`].
 
 pub mod amqp;
+pub mod broker;
 pub mod clickhouse;
 pub mod delivery;
+pub mod kafka;
 pub mod memory;
 pub mod print;
 
@@ -37,6 +39,8 @@ pub enum SinkError {
     Clickhouse(Box<clickhouse::ClickhouseError>),
     #[error(transparent)]
     Amqp(#[from] amqp::AmqpConfigError),
+    #[error(transparent)]
+    Kafka(#[from] kafka::KafkaConfigError),
 }
 
 /// Consumer of flushed aggregates.
@@ -72,9 +76,28 @@ pub fn build_sink(cfg: &PluginConfig) -> Result<Box<dyn Sink>, SinkError> {
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }
         PluginKind::Amqp => {
-            let transport = amqp::AmqpSink::new(&cfg.name, cfg.amqp.clone().unwrap_or_default())?;
+            let amqp = cfg.amqp.clone().unwrap_or_default();
+            let custom = print::PrintOptions::from_config(cfg).custom;
+            let transport = amqp::AmqpSink::new(&cfg.name, amqp, post_tags(cfg))?
+                .with_columns(cfg.stitching, custom);
+            let delivery = cfg.delivery.clone().unwrap_or_default();
+            Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
+        }
+        PluginKind::Kafka => {
+            let kafka = cfg.kafka.clone().unwrap_or_default();
+            let custom = print::PrintOptions::from_config(cfg).custom;
+            let transport = kafka::KafkaSink::new(&cfg.name, kafka, post_tags(cfg))?
+                .with_columns(cfg.stitching, custom);
             let delivery = cfg.delivery.clone().unwrap_or_default();
             Box::new(delivery::Delivery::new(&cfg.name, transport, delivery)?)
         }
     })
+}
+
+/// The plugin's `post_tag` / `post_tag2` values, for `$post_tag` / `$post_tag2` in names.
+fn post_tags(cfg: &PluginConfig) -> broker::PostTags {
+    broker::PostTags {
+        tag: cfg.pretag.post_tag.unwrap_or(0),
+        tag2: cfg.pretag.post_tag2.unwrap_or(0),
+    }
 }

@@ -1,6 +1,10 @@
 //! A private ClickHouse server for a test: Debian's `clickhouse-server` (18.16) started without
-//! systemd from a config under a temp dir, listening on 127.0.0.1 on free ports; killed when
+//! systemd from a config under a temp dir, listening on 127.0.0.1 on free ports; or a current
+//! engine, chdb (ClickHouse 26.x in-process, from the virtualenv `cargo xtask setup` makes)
+//! behind `chdb_http.py`, a small HTTP front speaking the ClickHouse HTTP interface. Killed when
 //! dropped.
+
+#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -12,7 +16,15 @@ pub struct Clickhouse {
     child: Option<Child>,
     pub http_port: u16,
     config: PathBuf,
+    /// chdb instead of clickhouse-server.
+    chdb: bool,
     _dir: tempfile::TempDir,
+}
+
+/// The chdb virtualenv's Python (`xtask/src/setup.rs` `chdb_venv_dir`).
+fn chdb_python() -> PathBuf {
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/root"), PathBuf::from);
+    home.join(".cache/pmacct-rs/chdb/bin/python")
 }
 
 fn free_port() -> u16 {
@@ -43,7 +55,22 @@ impl Clickhouse {
             .replace("{tcp_port}", &tcp_port.to_string());
         let cfg = dir.path().join("config.xml");
         std::fs::write(&cfg, config).expect("write config");
-        let mut ch = Clickhouse { child: None, http_port, config: cfg, _dir: dir };
+        let mut ch = Clickhouse { child: None, http_port, config: cfg, chdb: false, _dir: dir };
+        ch.resume();
+        ch
+    }
+
+    /// A current ClickHouse engine (chdb 26.x) behind the HTTP front, data under a temp dir.
+    pub fn start_chdb() -> Clickhouse {
+        assert!(
+            chdb_python().exists(),
+            "{} missing: `cargo xtask setup` installs chdb",
+            chdb_python().display()
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("chdb");
+        let mut ch =
+            Clickhouse { child: None, http_port: free_port(), config: data, chdb: true, _dir: dir };
         ch.resume();
         ch
     }
@@ -58,12 +85,25 @@ impl Clickhouse {
 
     /// Starts the server (again) on the same ports and data, and waits until it answers.
     pub fn resume(&mut self) {
-        let child = Command::new("/usr/sbin/clickhouse-server")
-            .arg(format!("--config-file={}", self.config.display()))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start clickhouse-server");
+        let child = if self.chdb {
+            let front = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/clickhouse_support/chdb_http.py");
+            Command::new(chdb_python())
+                .arg(front)
+                .arg(self.http_port.to_string())
+                .arg(&self.config)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start chdb_http.py")
+        } else {
+            Command::new("/usr/sbin/clickhouse-server")
+                .arg(format!("--config-file={}", self.config.display()))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start clickhouse-server")
+        };
         self.child = Some(child);
         let start = Instant::now();
         while self.query("SELECT 1").trim() != "1" {

@@ -148,18 +148,97 @@ pub fn compare_prepared(
     min_rows: usize,
     prepare: impl Fn(&Path),
 ) -> Vec<String> {
-    let dir = tempfile::tempdir().expect("tmp");
-    let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
+    compare_inner(daemon, capture, global, plugins, min_rows, prepare, &[])
+}
+
+/// [`compare`] with some fields left out of both outputs (fields that depend on the wall clock,
+/// such as `timestamp_max` of sFlow samples): CSV columns by header name, JSON keys by their
+/// lowercase name.
+pub fn compare_without(
+    daemon: &str,
+    capture: &str,
+    global: &str,
+    plugins: &[PluginSpec],
+    min_rows: usize,
+    drop: &[&str],
+) -> Vec<String> {
+    compare_inner(daemon, capture, global, plugins, min_rows, |_| {}, drop)
+}
+
+/// The rows of a CSV (comma-separated, header first) or JSON-lines output without the fields
+/// in `drop`.
+fn strip_fields(path: &Path, drop: &[&str]) -> BTreeSet<String> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let Some(first) = lines.next() else { return BTreeSet::new() };
+    if first.starts_with('{') {
+        return std::iter::once(first)
+            .chain(lines)
+            .map(|l| {
+                let mut l = l.to_string();
+                for key in drop {
+                    let pat = format!(", \"{}\": ", key.to_lowercase());
+                    if let Some(at) = l.find(&pat) {
+                        let rest = &l[at + pat.len()..];
+                        let end = if let Some(r) = rest.strip_prefix('"') {
+                            r.find('"').map_or(rest.len(), |e| e + 2)
+                        } else {
+                            rest.find([',', '}']).unwrap_or(rest.len())
+                        };
+                        l.replace_range(at..at + pat.len() + end, "");
+                    }
+                }
+                l
+            })
+            .collect();
+    }
+    let header: Vec<&str> = first.split(',').collect();
+    let keep: Vec<bool> =
+        header.iter().map(|h| !drop.iter().any(|d| d.eq_ignore_ascii_case(h))).collect();
+    std::iter::once(first)
+        .chain(lines)
+        .map(|l| {
+            l.split(',')
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| v)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+fn compare_inner(
+    daemon: &str,
+    capture: &str,
+    global: &str,
+    plugins: &[PluginSpec],
+    min_rows: usize,
+    prepare: impl Fn(&Path),
+    drop: &[&str],
+) -> Vec<String> {
+    // KEEP_SIDE_BY_SIDE=1 leaves the configs and outputs behind for a look.
+    let mut tmp = Some(tempfile::tempdir().expect("tmp"));
+    let dir = match std::env::var_os("KEEP_SIDE_BY_SIDE") {
+        Some(_) => tmp.take().map(tempfile::TempDir::keep).expect("tmp"),
+        None => tmp.as_ref().map(|t| t.path().to_path_buf()).expect("tmp"),
+    };
+    eprintln!("side by side in {}", dir.display());
+    let (pm, ours) = (dir.join("pmacct"), dir.join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
     std::fs::create_dir_all(&ours).expect("dir");
-    // `traffic/small` names a file under the data directory; a bare name an export capture.
-    let cap = if capture.contains('/') {
+    // `traffic/small` names a file under the data directory; a bare name an export capture; an
+    // absolute path a capture of its own.
+    let cap = if capture.starts_with('/') {
+        // An absolute path: a capture the test built.
+        std::path::PathBuf::from(capture)
+    } else if capture.contains('/') {
         shared(&format!("{capture}.pcap"))
     } else {
         shared(&format!("exports/{capture}.pcap"))
     };
-    let pm_conf = dir.path().join("pmacct.conf");
-    let our_conf = dir.path().join("ours.conf");
+    let pm_conf = dir.join("pmacct.conf");
+    let our_conf = dir.join("ours.conf");
     std::fs::write(&pm_conf, conf(&cap, global, plugins, &pm)).expect("conf");
     // Tests run in parallel: no Prometheus endpoint (its default port would collide).
     let our_text = conf(&cap, global, plugins, &ours) + OURS_ONLY;
@@ -171,7 +250,11 @@ pub fn compare_prepared(
     let mut failures = Vec::new();
     let mut total = 0;
     for p in plugins {
-        let (want, got) = (rows(&pm.join(&p.name)), rows(&ours.join(&p.name)));
+        let (want, got) = if drop.is_empty() {
+            (rows(&pm.join(&p.name)), rows(&ours.join(&p.name)))
+        } else {
+            (strip_fields(&pm.join(&p.name), drop), strip_fields(&ours.join(&p.name), drop))
+        };
         // pmacct writes no file (not even a header) for an empty purge.
         let data = |s: &BTreeSet<String>| {
             s.iter().filter(|l| !l.starts_with(|c: char| c.is_ascii_uppercase())).count()

@@ -31,7 +31,7 @@ pub(super) fn apply(cfg: &mut AmqpConfig, field: &str, value: &str) -> Result<()
         "output" => return Err("only json is supported".into()),
         _ => return Err(format!("amqp_{field} is not supported")),
     }
-    cfg.validate().map_err(|e| e.to_string())
+    cfg.validate().map(drop).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

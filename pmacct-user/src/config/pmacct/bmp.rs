@@ -9,12 +9,18 @@
 //!   `bmp_daemon_batch`, `bmp_daemon_batch_interval`, `bmp_table_peer_buckets`,
 //!   `bmp_table_per_peer_buckets`, `bmp_table_attr_hash_buckets`, `bmp_table_per_peer_hash`,
 //!   `bmp_dump_workers`.
+//! - Message log to Kafka: `bmp_daemon_msglog_kafka_topic` (turns it on; `$peer_src_ip`,
+//!   `$bmp_router`, `$peer_tcp_port`, `$bmp_router_port`), `_topic_rr`, `_broker_host`,
+//!   `_broker_port`, `_partition`, `_partition_key` (fixed), `_config_file`; `_retry` without
+//!   effect (librdkafka reconnects by itself). Unlike pmacct, a msglog file and Kafka may both
+//!   be set.
 //! - Every other `bmp_*` key falls through to the caller's "not implemented" warning.
 
 use std::path::PathBuf;
 
 use super::{Ctx, Flavor, Line};
 use crate::config::{BmpConfig, ConfigError};
+use crate::sink::kafka::KafkaConfig;
 
 /// `bmp_*` keys accepted without effect, with the reason.
 const NO_EFFECT: &[(&str, &str)] = &[
@@ -40,6 +46,8 @@ pub(super) struct BmpKeys {
     msglog_file: Option<String>,
     dump_file: Option<String>,
     dump_refresh_time: Option<u64>,
+    kafka: Option<KafkaConfig>,
+    kafka_topic: bool,
 }
 
 fn parse_bool(ctx: Ctx<'_>, line: &Line) -> Result<bool, ConfigError> {
@@ -79,6 +87,9 @@ impl BmpKeys {
                 self.dump_refresh_time =
                     Some(n.ok_or_else(|| err("expected seconds between 60 and 86400"))?);
             }
+            k if k.starts_with("bmp_daemon_msglog_kafka_") => {
+                return self.kafka_key(ctx, line, warnings);
+            }
             "bmp_daemon_msglog_output" | "bmp_dump_output" => {
                 if !line.value.eq_ignore_ascii_case("json") {
                     return Err(err("only json is supported (avro and avro_json are not)"));
@@ -91,6 +102,48 @@ impl BmpKeys {
                 )),
                 None => return Ok(false),
             },
+        }
+        Ok(true)
+    }
+
+    /// `bmp_daemon_msglog_kafka_*`.
+    fn kafka_key(
+        &mut self,
+        ctx: Ctx<'_>,
+        line: &Line,
+        warnings: &mut Vec<String>,
+    ) -> Result<bool, ConfigError> {
+        let err = |reason: &str| ctx.err(line.number, &line.key, &line.value, reason);
+        let field = line.key.trim_start_matches("bmp_daemon_msglog_kafka_");
+        let k = self
+            .kafka
+            .get_or_insert_with(|| KafkaConfig { topic: String::new(), ..KafkaConfig::default() });
+        let v = line.value.trim();
+        match field {
+            "topic" => {
+                k.topic = v.to_string();
+                self.kafka_topic = true;
+            }
+            "topic_rr" => k.topic_rr = v.parse().map_err(|_| err("expected a number"))?,
+            "broker_host" => k.broker_host = v.to_string(),
+            "broker_port" => k.broker_port = v.parse().map_err(|_| err("expected a TCP port"))?,
+            "partition" => {
+                k.partition =
+                    v.parse().ok().filter(|p| *p >= -1).ok_or_else(|| err("expected >= -1"))?;
+            }
+            "partition_key" if v.contains('$') => {
+                return Err(err("variables in the msglog partition key are not supported"));
+            }
+            "partition_key" => k.partition_key = Some(v.to_string()),
+            "config_file" => k.config_file = Some(ctx.base_dir.join(v)),
+            "retry" => warnings.push(format!(
+                "line {}: `{}: {v}` accepted without effect: librdkafka reconnects by itself",
+                line.number, line.key
+            )),
+            _ => return Ok(false),
+        }
+        if self.kafka_topic && k.topic.contains('$') && k.topic_rr > 0 {
+            return Err(err("a topic with variables cannot be combined with _topic_rr"));
         }
         Ok(true)
     }
@@ -126,6 +179,7 @@ impl BmpKeys {
             msglog_file: self.msglog_file,
             dump_file: self.dump_file,
             dump_refresh_time: self.dump_refresh_time.unwrap_or(0),
+            msglog_kafka: self.kafka.filter(|_| self.kafka_topic),
             ..d
         })
     }

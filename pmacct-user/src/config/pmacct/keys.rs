@@ -18,12 +18,17 @@
 //!   `networks_file_no_lpm`, `networks_file_filter`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`,
 //!   `nfacctd_as`/... (global only, as in pmacct): per plugin or global
 //!   ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
-//! - `pre_tag_map` (global or per plugin), `pre_tag_filter[name]`, `pre_tag2_filter[name]`,
+//! - `aggregate_primitives` (global; its names become valid in `aggregate`),
+//!   `nfacctd_stitching` / `sfacctd_stitching` / `pmacctd_stitching` / `uacctd_stitching`,
+//!   `nfacctd_pro_rating` (global or per plugin).
+//! - `pre_tag_map`, `post_tag`, `post_tag2` (global or per plugin), `pre_tag_filter[name]`,
+//!   `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   a CSV separator of more than one character.
-//! - `bmp_*` keys: see [`super::bmp`].
+//! - `bmp_*` keys: see [`super::bmp`]; `amqp_*` and `kafka_*` keys of those plugins: see
+//!   `super::amqp` and `super::kafka` (an unknown `kafka_*` key joins the ignored ones).
 //! - Anything else: listed in one "not implemented, ignored" warning.
 
 use std::path::PathBuf;
@@ -74,6 +79,7 @@ struct State<'a> {
     savefile: Option<PathBuf>,
     savefile_wait: bool,
     savefile_replay: u32,
+    savefile_delay: u64,
     /// Per-plugin sampling rate and the line that last set one by name.
     sampling: Vec<u32>,
     named_sampling_line: Option<usize>,
@@ -82,6 +88,10 @@ struct State<'a> {
     renormalize: bool,
     collector: CollectorKeys,
     bmp: BmpKeys,
+    /// `aggregate` names that are not built-in primitives: (line, value, name).
+    custom_names: Vec<(usize, String, String)>,
+    /// `aggregate_primitives` (resolved path).
+    aggregate_primitives: Option<PathBuf>,
 }
 
 /// Applies the lines in order to a config holding `plugins`.
@@ -102,6 +112,7 @@ pub(super) fn apply(
         savefile: None,
         savefile_wait: false,
         savefile_replay: 1,
+        savefile_delay: 0,
         sampling,
         named_sampling_line: None,
         attach_mode: AttachMode::default(),
@@ -109,6 +120,8 @@ pub(super) fn apply(
         renormalize: false,
         collector: CollectorKeys::default(),
         bmp: BmpKeys::default(),
+        custom_names: Vec::new(),
+        aggregate_primitives: None,
     };
     for line in lines.iter().filter(|l| l.key != "plugins") {
         st.line(line)?;
@@ -216,20 +229,19 @@ impl State<'_> {
         if let Some(field) = key.strip_prefix("amqp_") {
             return self.amqp_key(line, field);
         }
+        if let Some(field) = key.strip_prefix("kafka_") {
+            return self.kafka_key(line, field);
+        }
         match key {
             "aggregate" => {
                 let mut names = Vec::new();
-                for token in line.value.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                // `none`: one grand total (pmacct's "single aggregate for all traffic").
+                let tokens = line.value.split(',').map(str::trim);
+                for token in tokens.filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none")) {
                     let name = token.to_ascii_lowercase();
                     if Primitive::from_name(&name).is_none() {
-                        let known: Vec<&str> = Primitive::ALL.iter().map(|p| p.name()).collect();
-                        return Err(self.err(
-                            line,
-                            format!(
-                                "unknown or unsupported primitive `{token}` (supported: {})",
-                                known.join(", ")
-                            ),
-                        ));
+                        // Maybe a custom primitive: checked once aggregate_primitives is known.
+                        self.custom_names.push((line.number, line.value.clone(), name.clone()));
                     }
                     names.push(name);
                 }
@@ -258,9 +270,8 @@ impl State<'_> {
                 }
             }
             "aggregate_filter" => self.aggregate_filter(line)?,
-            "pre_tag_map" | "pre_tag_filter" | "pre_tag2_filter" | "pre_tag_label_filter" => {
-                self.pretag_key(line)?
-            }
+            "pre_tag_map" | "pre_tag_filter" | "pre_tag2_filter" | "pre_tag_label_filter"
+            | "post_tag" | "post_tag2" => self.pretag_key(line)?,
             "maps_refresh" => {
                 parse_bool(ctx, line)?;
                 self.warnings.push(format!(
@@ -272,6 +283,9 @@ impl State<'_> {
             | "nfacctd_net" | "sfacctd_net" | "pmacctd_net" | "uacctd_net" | "nfacctd_as"
             | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
             | "pmacctd_as_new" => self.networks_key(line)?,
+            "aggregate_primitives" => self.aggregate_primitives_key(line)?,
+            "nfacctd_stitching" | "sfacctd_stitching" | "pmacctd_stitching" | "uacctd_stitching"
+            | "nfacctd_pro_rating" => self.time_split_key(line)?,
             "tmp_net_own_field" => self.warnings.push(format!(
                 "line {}: `tmp_net_own_field` accepted without effect: networks always have their own field, as in pmacct 1.7",
                 line.number
@@ -326,6 +340,13 @@ impl State<'_> {
                 self.global_only(line);
                 self.savefile_replay = parse_num(ctx, line)?;
             }
+            "pcap_savefile_delay" => {
+                self.global_only(line);
+                self.savefile_delay = parse_num(ctx, line)?;
+            }
+            "bgp_agent_map" | "bmp_agent_map" | "bgp_peer_src_as_type" | "bgp_src_std_comm_type"
+            | "bgp_src_ext_comm_type" | "bgp_src_lrg_comm_type" | "bgp_src_as_path_type"
+            | "bgp_src_local_pref_type" | "bgp_src_med_type" => self.bgp_key(line)?,
             "debug" => {
                 if parse_bool(ctx, line)? {
                     self.config.daemon.log_level = "debug".into();
@@ -377,11 +398,40 @@ impl State<'_> {
         Ok(())
     }
 
-    /// `<prefix>_refresh_time`, `_history`, `_history_roundoff`: print plugins, and amqp
-    /// plugins for the `amqp_` ones.
+    /// `kafka_*` keys of kafka plugins.
+    fn kafka_key(&mut self, line: &Line, field: &str) -> Result<(), ConfigError> {
+        let base = self.ctx.base_dir.to_path_buf();
+        let (mut note, mut unknown) = (None, false);
+        for i in self.targets(line, Some(PluginKind::Kafka)) {
+            let cfg = self.config.plugins[i].kafka.get_or_insert_with(Default::default);
+            match super::kafka::apply(cfg, field, &line.value, &base) {
+                Ok(super::kafka::Applied::Set) => {}
+                Ok(super::kafka::Applied::NoEffect(why)) => note = Some(why),
+                Ok(super::kafka::Applied::Unknown) => unknown = true,
+                Err(e) => return Err(self.err(line, e)),
+            }
+        }
+        if unknown {
+            self.ignored.push(format!("{} (line {})", line.key, line.number));
+        }
+        if let Some(why) = note {
+            self.warnings.push(format!(
+                "line {}: `{}: {}` accepted without effect: {why}",
+                line.number, line.key, line.value
+            ));
+        }
+        Ok(())
+    }
+
+    /// `<prefix>_refresh_time`, `_history`, `_history_roundoff`: print plugins, and amqp /
+    /// kafka plugins for the `amqp_` / `kafka_` ones.
     fn time_key(&mut self, line: &Line, prefix: &str, field: &str) -> Result<(), ConfigError> {
         let ctx = self.ctx;
-        let kind = if prefix == "amqp" { PluginKind::Amqp } else { PluginKind::Print };
+        let kind = match prefix {
+            "amqp" => PluginKind::Amqp,
+            "kafka" => PluginKind::Kafka,
+            _ => PluginKind::Print,
+        };
         match field {
             "refresh_time" => {
                 let n: u64 = parse_num(ctx, line)?;
@@ -411,6 +461,7 @@ impl State<'_> {
     }
 
     fn finish(mut self) -> Result<Config, ConfigError> {
+        self.check_custom_names()?;
         let rate = self.sampling.first().copied().unwrap_or(1);
         if self.sampling.iter().any(|&r| r != rate) {
             let line = self.named_sampling_line.unwrap_or(0);
@@ -442,6 +493,7 @@ impl State<'_> {
             wait: self.savefile_wait,
             replay: self.savefile_replay,
             sampling_rate: rate,
+            delay_secs: self.savefile_delay,
         });
         if let Some(kind) = flavor.collector() {
             let keys = std::mem::take(&mut self.collector);

@@ -107,7 +107,8 @@ fn savefile_and_sampling() {
             kind: Default::default(),
             wait: true,
             replay: 3,
-            sampling_rate: 10
+            sampling_rate: 10,
+            delay_secs: 0,
         })
     );
     assert_eq!(
@@ -166,8 +167,8 @@ fn errors_name_key_value_and_line() {
             && e.contains("`no_such_primitive`"),
         "{e}"
     );
-    let e = err("plugins: print, kafka[k]\n");
-    assert!(e.contains(":1: plugins: \"kafka[k]\"") && e.contains("not supported"), "{e}");
+    let e = err("plugins: print, tee[t]\n");
+    assert!(e.contains(":1: plugins: \"tee[t]\"") && e.contains("not supported"), "{e}");
     let e = err("plugins: bogus\n");
     assert!(e.contains("unknown plugin type `bogus`"), "{e}");
     let e = err("plugins: print\nprint_output: xml\n");
@@ -261,8 +262,10 @@ fn networks_keys_per_plugin_and_global() {
     );
     assert_eq!((b.net.as_deref(), b.mask, b.no_lpm), (None, Some(24), true));
     assert_eq!(b.file, a.file);
-    let e = err("plugins: print\nnfacctd_net: bgp\n");
-    assert!(e.contains(":2: nfacctd_net") && e.contains("BGP"), "{e}");
+    let e = err("plugins: print\nnfacctd_net: igp\n");
+    assert!(e.contains(":2: nfacctd_net") && e.contains("IS-IS"), "{e}");
+    let e = err("plugins: print\nnfacctd_net: bmp\n");
+    assert!(e.contains("bmp_daemon"), "{e}");
     let e = err("plugins: print\nnetworks_file: /nonexistent/nets\n");
     assert!(e.contains(":2: networks_file") && e.contains("not found"), "{e}");
     let e = err("plugins: print\nnetworks_file_filter: maybe\n");

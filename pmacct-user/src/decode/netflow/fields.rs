@@ -264,7 +264,7 @@ pub fn record(
         let e =
             flow_time(v, h, LAST_SWITCHED, END_MSEC, END_USEC, END_NSEC, END_SEC, END_DELTA_USEC);
         let hdr_us = u64::from(h.unix_secs) * 1_000_000;
-        (if s == 0 { hdr_us } else { s }, if e == 0 { hdr_us } else { e })
+        (if s == 0 { hdr_us } else { s }, e)
     };
     let direction = match v.get(Slot::DIRECTION) {
         Some([0]) => 1,
@@ -327,7 +327,7 @@ pub fn record(
         fwd_status: v.get(Slot::FWD_STATUS).and_then(|b| b.first().copied()).unwrap_or(0),
         direction,
         timestamp_start: start,
-        timestamp_end: end,
+        timestamp_end: if end == 0 { u64::from(h.unix_secs) * 1_000_000 } else { end },
         timestamp_arrival: arrival_us,
         export_proto_version: h.version,
         export_proto_seqno: h.sequence,
@@ -347,6 +347,8 @@ pub fn record(
             _ => 0,
         },
         first_us: start,
+        // pmacct's record time has no end when the template carries none (its header fallback
+        // is for the start only): stitching then takes the current time, pro rating skips.
         last_us: end,
     };
     FlowRecord { fields: f, counters }

@@ -236,7 +236,10 @@ fn data_set(
     set: &[u8],
     out: &mut Vec<FlowRecord>,
 ) -> u32 {
-    if let Some(plan) = &tpl.plan {
+    // Custom primitives read the record through the generic view.
+    if let Some(plan) = &tpl.plan
+        && ctx.opts.custom.is_none()
+    {
         return planned_set(plan, samplers, ctx, h, tpl, set, out);
     }
     let mut off = 0usize;
@@ -263,6 +266,9 @@ fn data_set(
             let mut rec = fields::record(&view, h, ctx.exporter, ctx.arrival_us, ctx.opts.time_new);
             let rate = rate_of(samplers, fields::record_sampling(&view));
             apply_rate(&mut rec, rate, ctx.opts.renormalize);
+            if let Some(defs) = &ctx.opts.custom {
+                rec.fields.custom = custom_values(&view, defs);
+            }
             if ctx.opts.keep_enterprise_fields && tpl.has_enterprise {
                 keep_enterprise(ctx.enterprise, out.len(), &view);
             }
@@ -272,6 +278,38 @@ fn data_set(
         off += len;
     }
     n
+}
+
+/// pmacct's `NF_custom_primitives_handler`: every defined primitive's value in the record,
+/// interned. IANA elements below 384 are read at their (first) place in the template; the others
+/// at the n-th occurrence the definition's `repeat` names.
+fn custom_values(v: &View<'_>, defs: &[crate::aggregate::custom::CustomPrimitive]) -> u32 {
+    let vals = defs
+        .iter()
+        .map(|d| {
+            if d.field_type == 0 {
+                return None; // packet_ptr only
+            }
+            let std = d.pen == 0 && d.field_type < 384;
+            let mut seen = 0u8;
+            v.tpl
+                .fields
+                .iter()
+                .zip(v.locs)
+                .find_map(|(f, (o, l))| {
+                    if f.pen != d.pen || f.id != d.field_type {
+                        return None;
+                    }
+                    if !std && seen != d.repeat {
+                        seen += 1;
+                        return None;
+                    }
+                    slice(v.data, *o as usize, usize::from(*l))
+                })
+                .and_then(|b| d.store(b))
+        })
+        .collect();
+    crate::aggregate::custom::intern(vals)
 }
 
 fn keep_enterprise(dst: &mut Vec<EnterpriseField>, record: usize, v: &View<'_>) {

@@ -41,6 +41,9 @@ pub struct NetflowOptions {
     /// Keep enterprise-specific fields of data records (see
     /// [`NetflowDecoder::take_enterprise_fields`]); otherwise they are skipped.
     pub keep_enterprise_fields: bool,
+    /// `aggregate_primitives` to read from data records into
+    /// [`FlowFields::custom`](crate::record::FlowFields::custom); `None`: none defined.
+    pub custom: Option<std::sync::Arc<Vec<crate::aggregate::custom::CustomPrimitive>>>,
 }
 
 impl Default for NetflowOptions {
@@ -52,6 +55,7 @@ impl Default for NetflowOptions {
             max_fields_per_template: 512,
             max_exporters: 65_536,
             keep_enterprise_fields: false,
+            custom: None,
         }
     }
 }

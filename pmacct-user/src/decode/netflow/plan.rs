@@ -431,10 +431,12 @@ impl Plan {
             let hdr_us = u64::from(h.unix_secs) * 1_000_000;
             let s = self.time(rec, h, &self.start);
             let e = self.time(rec, h, &self.end);
-            (if s == 0 { hdr_us } else { s }, if e == 0 { hdr_us } else { e })
+            (if s == 0 { hdr_us } else { s }, e)
         };
         f.timestamp_start = start;
-        f.timestamp_end = end;
+        // The header time stands in for a missing end in `timestamp_end` only: the record time
+        // has no end then (as fields::record, pmacct's).
+        f.timestamp_end = if end == 0 { u64::from(h.unix_secs) * 1_000_000 } else { end };
         c.first_us = start;
         c.last_us = end;
         if !self.mpls.is_empty() || self.mpls_top.is_some() {

@@ -54,6 +54,15 @@ fn relative_us(h: &V5Header, t_ms: u32) -> u64 {
     u64::from(h.unix_secs.saturating_sub(ago_s)) * 1_000_000
 }
 
+/// Unix µs of a sysUptime-relative time as pmacct's `NF_time_msecs_handler` computes the
+/// record time behind time bins, stitching and pro rating: `unix_secs - uptime/1000 +
+/// t/1000` in 32-bit arithmetic. It differs from the primitives' [`relative_us`] when an
+/// exporter stamps a flow after its own uptime (softflowd does).
+fn record_time_us(h: &V5Header, t_ms: u32) -> u64 {
+    let secs = h.unix_secs.wrapping_sub(h.sys_uptime_ms / 1000).wrapping_add(t_ms / 1000);
+    u64::from(secs) * 1_000_000
+}
+
 /// Decodes every record of a checked v5 datagram into `out`.
 pub fn decode(
     p: &[u8],
@@ -85,10 +94,16 @@ fn record(
     // also keeps the destination port for ICMP/ICMPv6 (type << 8 | code).
     let l4 = proto == 6 || proto == 17;
     let dst_l4 = l4 || proto == 1 || proto == 58;
-    let (start, end) = if opts.time_new {
-        (arrival_us, arrival_us)
+    let (start, end, first_us, last_us) = if opts.time_new {
+        (arrival_us, arrival_us, arrival_us, arrival_us)
     } else {
-        (relative_us(h, u32_at(r, 24)?), relative_us(h, u32_at(r, 28)?))
+        let (first, last) = (u32_at(r, 24)?, u32_at(r, 28)?);
+        (
+            relative_us(h, first),
+            relative_us(h, last),
+            record_time_us(h, first),
+            record_time_us(h, last),
+        )
     };
     let rate = u32::from(h.sampling_interval);
     let fields = FlowFields {
@@ -120,8 +135,8 @@ fn record(
         bytes: u64::from(u32_at(r, 20)?),
         flows: 1,
         tcp_flags: if proto == 6 { u8_at(r, 37)? } else { 0 },
-        first_us: start,
-        last_us: end,
+        first_us,
+        last_us,
     };
     let mut fields = fields;
     if opts.renormalize && rate > 0 {

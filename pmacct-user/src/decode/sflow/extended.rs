@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use super::SflowError;
 use super::flow::FlowState;
 use super::reader::Reader;
+use crate::enrich::labels;
 
 /// pmacct's well-known community names (`COMMUNITY_*`).
 const COMMUNITY_NO_EXPORT: u32 = 0xFFFF_FF01;
@@ -12,17 +13,8 @@ const COMMUNITY_NO_ADVERTISE: u32 = 0xFFFF_FF02;
 const COMMUNITY_LOCAL_AS: u32 = 0xFFFF_FF03;
 const COMMUNITY_INTERNET: u32 = 0x0000_0000;
 
-/// One AS path segment of an extended gateway record.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct AsPathSegment {
-    /// 1 = AS_SET, 2 = AS_SEQUENCE.
-    pub kind: u32,
-    pub asns: Vec<u32>,
-}
-
 /// The extended gateway record (0:1003): what the agent's BGP table says about the sample's
-/// destination. No field of [`crate::record::FlowFields`] holds the path or the communities
-/// (yet); [`super::SflowDecoder::gateways`] hands them out beside the records.
+/// destination.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ExtendedGateway {
     /// BGP next hop (pmacct `peer_dst_ip`).
@@ -36,35 +28,27 @@ pub struct ExtendedGateway {
     pub dst_peer_as: u32,
     /// Last AS of the path (pmacct `dst_as`).
     pub dst_as: u32,
-    /// Segments; empty unless the decoder keeps gateways ([`super::SflowOptions::keep_bgp`]).
-    pub as_path: Vec<AsPathSegment>,
-    /// Standard communities; empty unless the decoder keeps gateways.
-    pub communities: Vec<u32>,
+    /// The path as pmacct's `as_path`: every ASN of every segment, space-separated, interned
+    /// in [`crate::enrich::labels`]; 0 unless the decoder keeps BGP strings
+    /// ([`super::SflowOptions::keep_bgp`]).
+    pub as_path: u32,
+    /// The communities as pmacct's `std_comm` (`AS:VALUE` or a well-known name,
+    /// space-separated), interned; 0 unless kept.
+    pub communities: u32,
     pub local_pref: u32,
 }
 
-impl ExtendedGateway {
-    /// The path as pmacct prints `as_path`: every ASN of every segment, space-separated.
-    pub fn as_path_string(&self) -> String {
-        let all: Vec<String> =
-            self.as_path.iter().flat_map(|s| s.asns.iter().map(u32::to_string)).collect();
-        all.join(" ")
-    }
-
-    /// The communities as pmacct prints `std_comm`: `AS:VALUE` or a well-known name.
-    pub fn communities_string(&self) -> String {
-        let all: Vec<String> = self
-            .communities
-            .iter()
-            .map(|&c| match c {
-                COMMUNITY_INTERNET => "internet".to_string(),
-                COMMUNITY_NO_EXPORT => "no-export".to_string(),
-                COMMUNITY_NO_ADVERTISE => "no-advertise".to_string(),
-                COMMUNITY_LOCAL_AS => "local-AS".to_string(),
-                c => format!("{}:{}", c >> 16, c & 0xFFFF),
-            })
-            .collect();
-        all.join(" ")
+/// A community as sfacctd prints it.
+fn push_community(out: &mut String, c: u32) {
+    use std::fmt::Write;
+    match c {
+        COMMUNITY_INTERNET => out.push_str("internet"),
+        COMMUNITY_NO_EXPORT => out.push_str("no-export"),
+        COMMUNITY_NO_ADVERTISE => out.push_str("no-advertise"),
+        COMMUNITY_LOCAL_AS => out.push_str("local-AS"),
+        c => {
+            let _ = write!(out, "{}:{}", c >> 16, c & 0xFFFF);
+        }
     }
 }
 
@@ -81,8 +65,8 @@ pub(super) fn address(r: &mut Reader<'_>) -> Result<Option<IpAddr>, SflowError> 
     }
 }
 
-/// Reads an extended gateway record. The path and communities are stored only with `keep`
-/// (they allocate); the first/last AS are always taken.
+/// Reads an extended gateway record. The path and communities are interned only with `keep`
+/// (they cost a string and a table lookup); the first/last AS are always taken.
 pub(super) fn read_gateway(r: &mut Reader<'_>, keep: bool) -> Result<ExtendedGateway, SflowError> {
     let t = || truncated("extended gateway record");
     let mut gw = ExtendedGateway {
@@ -92,11 +76,11 @@ pub(super) fn read_gateway(r: &mut Reader<'_>, keep: bool) -> Result<ExtendedGat
         src_peer_as: r.u32().ok_or_else(t)?,
         ..Default::default()
     };
+    let mut text = String::new();
     let segments = r.u32().ok_or_else(t)?;
     for idx in 0..segments {
-        let kind = r.u32().ok_or_else(t)?;
+        let _kind = r.u32().ok_or_else(t)?;
         let len = r.u32().ok_or_else(t)?;
-        let mut seg = AsPathSegment { kind, asns: Vec::new() };
         for i in 0..len {
             let asn = r.u32().ok_or_else(t)?;
             if idx == 0 && i == 0 {
@@ -106,19 +90,28 @@ pub(super) fn read_gateway(r: &mut Reader<'_>, keep: bool) -> Result<ExtendedGat
                 gw.dst_as = asn;
             }
             if keep {
-                seg.asns.push(asn);
+                use std::fmt::Write;
+                let sep = if text.is_empty() { "" } else { " " };
+                let _ = write!(text, "{sep}{asn}");
             }
         }
-        if keep {
-            gw.as_path.push(seg);
-        }
+    }
+    if keep {
+        gw.as_path = labels::intern(&text);
+        text.clear();
     }
     let n = r.u32().ok_or_else(t)?;
     for _ in 0..n {
         let c = r.u32().ok_or_else(t)?;
         if keep {
-            gw.communities.push(c);
+            if !text.is_empty() {
+                text.push(' ');
+            }
+            push_community(&mut text, c);
         }
+    }
+    if keep {
+        gw.communities = labels::intern(&text);
     }
     gw.local_pref = r.u32().ok_or_else(t)?;
     Ok(gw)

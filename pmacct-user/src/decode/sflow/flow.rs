@@ -270,6 +270,7 @@ impl FlowState {
             (None, Some(nh @ IpAddr::V4(_))) if cx.use_ip_next_hop => nh,
             _ => zero4,
         };
+        let peer_dst_ip = in_flow_family(peer_dst_ip, self.got_v4, self.got_v6);
         let vlan = if self.in_vlan != 0 { self.in_vlan } else { self.out_vlan };
         let cos = if self.in_priority != 0 { self.in_priority } else { self.out_priority };
         let fields = FlowFields {
@@ -298,6 +299,8 @@ impl FlowState {
             peer_src_as: gw.map_or(0, |g| g.src_peer_as),
             peer_dst_as: gw.map_or(0, |g| g.dst_peer_as),
             local_pref: gw.map_or(0, |g| g.local_pref),
+            as_path: gw.map_or(0, |g| g.as_path),
+            std_comm: gw.map_or(0, |g| g.communities),
             out_vlan: self.out_vlan as u16,
             mpls_label_top: self.mpls_top,
             mpls_label_bottom: self.mpls_bottom,
@@ -318,5 +321,20 @@ impl FlowState {
             last_us: 0,
         };
         FlowRecord { fields, counters }
+    }
+}
+
+/// The next hop as pmacct prints it (`addr_to_str2` with the flow's family): an IPv6 next hop
+/// of an IPv4 flow only when it is IPv4-mapped, an IPv4 one of an IPv6 flow as
+/// `::ffff:a.b.c.d`, none for a flow that is not IP.
+fn in_flow_family(nh: IpAddr, v4_flow: bool, v6_flow: bool) -> IpAddr {
+    let none = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+    match nh {
+        _ if nh == none => none,
+        IpAddr::V4(a) if v6_flow => IpAddr::V6(a.to_ipv6_mapped()),
+        IpAddr::V4(_) if v4_flow => nh,
+        IpAddr::V6(a) if v4_flow => a.to_ipv4_mapped().map_or(none, IpAddr::V4),
+        IpAddr::V6(_) if v6_flow => nh,
+        _ => none,
     }
 }

@@ -43,7 +43,7 @@ pub use counters::{
     CounterBlock, CounterRecord, EthernetCounters, IfCounters, LagCounters, ProcessorCounters,
     VlanCounters,
 };
-pub use extended::{AsPathSegment, ExtendedGateway};
+pub use extended::ExtendedGateway;
 pub use stats::{AgentStats, SflowStats};
 
 use flow::FlowState;
@@ -70,7 +70,8 @@ pub struct SflowOptions {
     /// pmacct `use_ip_next_hop`: an IPv4 extended-router next hop becomes `peer_dst_ip` when no
     /// BGP next hop is known (IPv6 ones always do, as in sfacctd).
     pub use_ip_next_hop: bool,
-    /// Keep extended gateway records (AS path, communities) for [`SflowDecoder::gateways`].
+    /// Fill `as_path` and `std_comm` from extended gateway records (interned strings: only
+    /// when a plugin aggregates them).
     pub keep_bgp: bool,
     /// Stop at the first unknown sample type of a datagram, as sfacctd does ("discarding unknown
     /// v5 sample"). Default false: skip it by its length and go on.
@@ -133,7 +134,6 @@ pub struct SflowDecoder {
     agents: Agents,
     rates: FxHashMap<(IpAddr, u32, u32), RateState>,
     counter_seq: u64,
-    gateways: Vec<(usize, ExtendedGateway)>,
     state: FlowState,
 }
 
@@ -145,7 +145,6 @@ impl SflowDecoder {
             opts,
             rates: FxHashMap::default(),
             counter_seq: 0,
-            gateways: Vec::new(),
             state: FlowState::default(),
         }
     }
@@ -163,7 +162,6 @@ impl SflowDecoder {
         counters: &mut Vec<CounterRecord>,
     ) -> Result<usize, SflowError> {
         let _ = src; // sfacctd identifies the exporter by the agent address in the datagram.
-        self.gateways.clear();
         let mut r = Reader::new(payload);
         let head = match read_datagram_header(&mut r) {
             Ok(h) => h,
@@ -236,12 +234,6 @@ impl SflowDecoder {
         }
     }
 
-    /// Extended gateway records of the last [`SflowDecoder::decode`] call (with
-    /// [`SflowOptions::keep_bgp`]), each with the index in `flows` of the record it belongs to.
-    pub fn gateways(&self) -> &[(usize, ExtendedGateway)] {
-        &self.gateways
-    }
-
     /// Per-agent statistics.
     pub fn stats(&self) -> SflowStats {
         self.agents.snapshot()
@@ -279,9 +271,6 @@ impl SflowDecoder {
             if rec.fields.sampling_rate != 0 {
                 rec.fields.sampling_rate = 1;
             }
-        }
-        if let Some(gw) = st.gateway.take().filter(|_| self.opts.keep_bgp) {
-            self.gateways.push((flows.len(), gw));
         }
         flows.push(rec);
         Ok(unknown)

@@ -230,10 +230,13 @@ fn gateway_router_and_unknown_records() {
     assert_eq!(k.peer_dst_ip, IpAddr::V4(Ipv4Addr::new(203, 0, 113, 1)));
     assert_eq!(k.nexthop, IpAddr::V4(Ipv4Addr::new(10, 0, 0, 254)));
     assert_eq!((k.src_mask, k.dst_mask), (24, 16));
-    let (idx, g) = &dec.gateways()[0];
-    assert_eq!(*idx, 0);
-    assert_eq!(g.as_path_string(), "64502 64510 64520");
-    assert_eq!(g.communities_string(), "no-export 64500:7");
+    let name = crate::enrich::labels::name;
+    assert_eq!(&*name(k.as_path), "64502 64510 64520");
+    assert_eq!(&*name(k.std_comm), "no-export 64500:7");
+    // Without keep_bgp the strings are not built.
+    let mut plain = SflowDecoder::new(SflowOptions::default());
+    let (_, f, _) = run(&mut plain, &d);
+    assert_eq!((f[0].fields.as_path, f[0].fields.std_comm, f[0].fields.dst_as), (0, 0, 64520));
     assert_eq!(dec.stats().agents[0].unknown_records, 1);
 }
 

@@ -63,7 +63,7 @@ fn sampling_renormalises_on_request() {
         sampling: SamplingMethod::Systematic,
         ..Default::default()
     };
-    let (out, st) = run(opts, &frames);
+    let (out, st) = run(opts.clone(), &frames);
     assert_eq!((out.len(), st.sampled_out, st.emitted), (2, 6, 2));
     assert_eq!((out[0].counters.packets, out[0].counters.bytes), (1, 100));
     assert_eq!(out[0].fields.sampling_rate, 4);
@@ -168,6 +168,7 @@ fn options_from_config() {
         wait: false,
         replay: 3,
         sampling_rate: 10,
+        delay_secs: 0,
     };
     let o = SavefileOptions::from_config(&cfg);
     assert_eq!((o.replay, o.sampling_rate, o.renormalize), (3, 10, false));

@@ -17,6 +17,8 @@
 //!   one `event_type: "log"` line per BMP event (one per statistics counter, one per prefix of
 //!   Route Monitoring), `log_close`. Field names and value forms are pmacct 1.7.7's
 //!   ([`msglog`]).
+//! - Message log to Kafka ([`BmpConfig::msglog_kafka`]): the same lines, one message each, to
+//!   the router's topic through the Kafka plugin's producer and delivery queue ([`kafka`]).
 //! - Captures: [`BmpDaemon::offline`] + [`BmpDaemon::replay_pcap`] feed the BMP TCP sessions
 //!   of a pcap (reassembled in order by [`tcp`]) through the same per-router logic, the router
 //!   being each connection's TCP source ([`replay`]).
@@ -26,6 +28,7 @@
 
 mod dump;
 pub mod events;
+mod kafka;
 mod listener;
 pub mod msglog;
 pub mod replay;
@@ -62,6 +65,9 @@ pub enum BmpDaemonError {
     /// A thread could not be spawned.
     #[error("spawning a BMP thread: {0}")]
     Spawn(std::io::Error),
+    /// The msglog's Kafka producer could not be made.
+    #[error("bmp msglog to Kafka: {0}")]
+    Kafka(String),
 }
 
 /// Counters of a running daemon.
@@ -113,6 +119,8 @@ struct Shared {
     routers: Mutex<HashMap<u64, Arc<Mutex<router::DumpState>>>>,
     /// Router threads, joined at stop.
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// The msglog's Kafka producer, when configured.
+    kafka: Option<kafka::MsglogKafka>,
 }
 
 impl Shared {
@@ -150,6 +158,13 @@ impl BmpDaemon {
 
     fn shared(cfg: &BmpConfig, rib: Arc<RwLock<Rib>>) -> Result<Arc<Shared>, BmpDaemonError> {
         let allow = AllowList::load(&cfg.allow, cfg.allow_file.as_deref())?;
+        let kafka = match &cfg.msglog_kafka {
+            Some(k) => Some(
+                kafka::MsglogKafka::start(k, cfg.msglog_kafka_delivery.clone().unwrap_or_default())
+                    .map_err(BmpDaemonError::Kafka)?,
+            ),
+            None => None,
+        };
         Ok(Arc::new(Shared {
             cfg: cfg.clone(),
             rib,
@@ -159,6 +174,7 @@ impl BmpDaemon {
             counters: Counters::default(),
             routers: Mutex::new(HashMap::new()),
             threads: Mutex::new(Vec::new()),
+            kafka,
         }))
     }
 
@@ -215,6 +231,13 @@ impl BmpDaemon {
         }
     }
 
+    /// Delivery counters of the msglog's Kafka stream and the lines dropped before it (queue
+    /// full), when configured.
+    pub fn kafka_stats(&self) -> Option<(Arc<crate::sink::delivery::DeliveryStats>, u64)> {
+        let k = self.shared.kafka.as_ref()?;
+        Some((Arc::clone(&k.stats), k.dropped.load(Ordering::Relaxed)))
+    }
+
     /// Writes a dump now (as the periodic dumper would, stamped with the current second),
     /// when `dump_file` is set.
     pub fn dump_now(&self) {
@@ -244,6 +267,9 @@ impl BmpDaemon {
             if h.join().is_err() {
                 tracing::error!("a BMP router thread panicked");
             }
+        }
+        if let Some(k) = &self.shared.kafka {
+            k.finish();
         }
         tracing::info!(local = %self.local, "BMP daemon stopped");
     }

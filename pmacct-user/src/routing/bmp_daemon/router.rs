@@ -58,6 +58,8 @@ pub(super) struct Session<'a> {
     sessions: SessionTable,
     framer: BmpFramer,
     log: Option<LogFile>,
+    /// The router's msglog topic, when the msglog goes to Kafka.
+    kafka_topic: Option<String>,
     dump: Arc<Mutex<DumpState>>,
     warned_limit: bool,
     /// Peers already reported as lacking a Peer Up.
@@ -93,6 +95,11 @@ impl<'a> Session<'a> {
                 )
                 .ok()
         });
+        let kafka_topic = shared
+            .kafka
+            .as_ref()
+            .and(shared.cfg.msglog_kafka.as_ref())
+            .map(|k| msglog::expand(&k.topic, addr));
         let withdraw_attrs = shared.cfg.dump_file.is_some() && shared.cfg.dump_refresh_time > 0;
         let mut s = Session {
             shared,
@@ -101,6 +108,7 @@ impl<'a> Session<'a> {
             sessions: SessionTable::new(),
             framer: BmpFramer::new(),
             log,
+            kafka_topic,
             dump,
             warned_limit: false,
             missing_up: HashSet::new(),
@@ -195,6 +203,11 @@ impl Session<'_> {
         }
     }
 
+    /// True when the msglog goes somewhere (file or Kafka).
+    fn logging(&self) -> bool {
+        self.log.is_some() || self.kafka_topic.is_some()
+    }
+
     fn write(&mut self, f: &[(&'static str, serde_json::Value)]) {
         if let Some(log) = &mut self.log
             && let Err(e) = log.write_line(f)
@@ -202,10 +215,13 @@ impl Session<'_> {
             tracing::error!(router = %self.addr, error = %e, "BMP msglog write failed");
             self.log = None;
         }
+        if let (Some(topic), Some(k)) = (&self.kafka_topic, &self.shared.kafka) {
+            k.send(topic, msglog::to_line(f));
+        }
     }
 
     fn event(&mut self, event_ts: Stamp, arrival: Stamp, body: &Fields) {
-        if self.log.is_some() {
+        if self.logging() {
             let head = Head::Log { seq: self.shared.next_seq(), arrival };
             let line = msglog::bmp_event(&head, self.addr, event_ts, body);
             self.write(&line);
@@ -307,7 +323,7 @@ impl Session<'_> {
         // pmacct logs a withdrawal only for a route it holds, with the held attributes.
         let withdrawn = rm.update.withdrawn_routes();
         let mut held: HashMap<(Prefix, RouteKey), RouteAttrs> = HashMap::new();
-        if self.log.is_some() && self.withdraw_attrs && !withdrawn.is_empty() {
+        if self.logging() && self.withdraw_attrs && !withdrawn.is_empty() {
             let want: HashSet<(Prefix, RouteKey)> =
                 withdrawn.iter().map(|(af, n)| (n.prefix, key(*af, n))).collect();
             let rib = self.shared.rib.read().unwrap_or_else(PoisonError::into_inner);
@@ -331,7 +347,7 @@ impl Session<'_> {
                 tracing::warn!(router = %self.addr, limit, "BMP router RIB memory limit reached");
             }
         }
-        if self.log.is_none() {
+        if !self.logging() {
             return;
         }
         let event_ts = events::peer_ts(&rm.peer);

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::sink::broker::dynname::{self, DynName, NameKind};
+
 /// Where and how a plugin's aggregates are published.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -17,7 +19,8 @@ pub struct AmqpConfig {
     pub exchange: String,
     /// `amqp_exchange_type` (default `direct`).
     pub exchange_type: String,
-    /// `amqp_routing_key` (default `acct`); may hold `$peer_src_ip`, `$tag`, `$tag2`.
+    /// `amqp_routing_key` (default `acct`); may hold `$peer_src_ip`, `$tag`, `$tag2`,
+    /// `$post_tag`, `$post_tag2`.
     pub routing_key: String,
     /// `amqp_routing_key_rr`: message k goes to `<routing_key>_<k mod N>`; 0 disables it.
     pub routing_key_rr: u32,
@@ -58,7 +61,8 @@ pub enum AmqpConfigError {
     #[error("amqp_routing_key '{0}': variables cannot be combined with amqp_multi_values")]
     DynamicWithMultiValues(String),
     #[error(
-        "amqp_routing_key '{key}': unsupported variable '{var}' (use $peer_src_ip, $tag, $tag2)"
+        "amqp_routing_key '{key}': unsupported variable '{var}' (use {})",
+        dynname::supported(NameKind::Topic)
     )]
     Variable { key: String, var: String },
     #[error("amqp_exchange_type '{0}': expected direct, fanout, topic or headers")]
@@ -67,43 +71,23 @@ pub enum AmqpConfigError {
     Runtime(String),
 }
 
-/// The variables a routing key may hold.
-pub const VARIABLES: [&str; 3] = ["$peer_src_ip", "$tag2", "$tag"];
-
 impl AmqpConfig {
-    /// True when the routing key has variables.
-    pub fn dynamic(&self) -> bool {
-        self.routing_key.contains('$')
-    }
-
-    /// Checks the combinations pmacct refuses too.
-    pub fn validate(&self) -> Result<(), AmqpConfigError> {
-        if self.dynamic() {
+    /// Checks the combinations pmacct refuses too; gives the routing key with its variables.
+    pub fn validate(&self) -> Result<DynName, AmqpConfigError> {
+        let key = DynName::parse(&self.routing_key, NameKind::Topic)
+            .map_err(|var| AmqpConfigError::Variable { key: self.routing_key.clone(), var })?;
+        if key.is_dynamic() {
             if self.routing_key_rr > 0 {
                 return Err(AmqpConfigError::DynamicWithRr(self.routing_key.clone()));
             }
             if self.multi_values > 0 {
                 return Err(AmqpConfigError::DynamicWithMultiValues(self.routing_key.clone()));
             }
-            let mut rest = self.routing_key.as_str();
-            while let Some(i) = rest.find('$') {
-                let var = &rest[i..];
-                match VARIABLES.iter().find(|v| var.starts_with(**v)) {
-                    Some(v) => rest = &var[v.len()..],
-                    None => {
-                        let end = var[1..].find(|c: char| !c.is_ascii_alphanumeric() && c != '_');
-                        return Err(AmqpConfigError::Variable {
-                            key: self.routing_key.clone(),
-                            var: var[..end.map_or(var.len(), |e| e + 1)].to_string(),
-                        });
-                    }
-                }
-            }
         }
         if !["direct", "fanout", "topic", "headers"].contains(&self.exchange_type.as_str()) {
             return Err(AmqpConfigError::ExchangeType(self.exchange_type.clone()));
         }
-        Ok(())
+        Ok(key)
     }
 }
 
@@ -114,7 +98,7 @@ mod tests {
     #[test]
     fn refuses_what_pmacct_refuses() {
         let ok = AmqpConfig { routing_key: "acct.$peer_src_ip.$tag2".into(), ..Default::default() };
-        assert_eq!(ok.validate(), Ok(()));
+        assert!(ok.validate().is_ok());
         let rr = AmqpConfig { routing_key_rr: 3, ..ok.clone() };
         assert!(matches!(rr.validate(), Err(AmqpConfigError::DynamicWithRr(_))));
         let mv = AmqpConfig { multi_values: 1024, ..ok.clone() };
@@ -122,9 +106,9 @@ mod tests {
         let bad = AmqpConfig { routing_key: "x.$src_host".into(), ..Default::default() };
         assert_eq!(
             bad.validate().unwrap_err().to_string(),
-            "amqp_routing_key 'x.$src_host': unsupported variable '$src_host' (use $peer_src_ip, $tag, $tag2)"
+            "amqp_routing_key 'x.$src_host': unsupported variable '$src_host' (use $peer_src_ip, $tag, $tag2, $post_tag, $post_tag2)"
         );
         let plain_rr = AmqpConfig { routing_key_rr: 3, ..Default::default() };
-        assert_eq!(plain_rr.validate(), Ok(()));
+        assert!(plain_rr.validate().is_ok());
     }
 }

@@ -6,19 +6,15 @@
 
 pub mod config;
 
-use std::net::IpAddr;
-
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Connection, ConnectionProperties, ExchangeKind};
 
 pub use config::{AmqpConfig, AmqpConfigError};
 
+use super::broker::{self, DynName, PostTags, RoundRobin};
 use super::delivery::{Item, Transport};
-use super::print::json;
-use super::print::value::TimestampFormat;
 use crate::aggregate::FlushBatch;
-use crate::record::FlowFields;
 
 /// Publishes flushes to a broker.
 pub struct AmqpSink {
@@ -27,49 +23,35 @@ pub struct AmqpSink {
     writer_id: String,
     rt: tokio::runtime::Runtime,
     conn: Option<(Connection, Channel)>,
-    /// Messages published so far (the round-robin position).
-    published: u64,
-}
-
-/// Splits an item's payload back into its messages.
-fn messages(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = payload;
-    std::iter::from_fn(move || {
-        let len = u32::from_le_bytes(rest.get(..4)?.try_into().ok()?) as usize;
-        let msg = rest.get(4..4 + len)?;
-        rest = rest.get(4 + len..)?;
-        Some(msg)
-    })
-}
-
-fn push_message(payload: &mut Vec<u8>, msg: &[u8]) {
-    payload.extend_from_slice(&(msg.len() as u32).to_le_bytes());
-    payload.extend_from_slice(msg);
-}
-
-/// `key` with `$peer_src_ip`, `$tag` and `$tag2` replaced by the aggregate's values.
-fn routing_key(key: &str, k: &FlowFields) -> String {
-    let peer = match k.peer_src_ip {
-        IpAddr::V4(a) if a.is_unspecified() => "0.0.0.0".to_string(),
-        ip => ip.to_string(),
-    };
-    key.replace("$peer_src_ip", &peer)
-        .replace("$tag2", &k.tag2.to_string())
-        .replace("$tag", &k.tag.to_string())
+    /// `amqp_routing_key` with its variables found.
+    key: DynName,
+    post: PostTags,
+    /// `amqp_routing_key_rr`.
+    rr: RoundRobin,
+    /// Stitching stamps and custom primitives in every object (pmacct's amqp plugin).
+    extras: broker::ColumnExtras,
 }
 
 impl AmqpSink {
     /// Checks the settings; the broker is connected on the first send (and again after a loss).
-    pub fn new(plugin: &str, cfg: AmqpConfig) -> Result<Self, AmqpConfigError> {
-        cfg.validate()?;
+    pub fn new(plugin: &str, cfg: AmqpConfig, post: PostTags) -> Result<Self, AmqpConfigError> {
+        let key = cfg.validate()?;
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("amqp-io")
             .enable_all()
             .build()
             .map_err(|e| AmqpConfigError::Runtime(e.to_string()))?;
-        let writer_id = format!("{plugin}/{}", std::process::id());
-        Ok(Self { cfg, writer_id, rt, conn: None, published: 0 })
+        let writer_id = broker::writer_id(plugin);
+        let rr = RoundRobin::new(cfg.routing_key_rr);
+        Ok(Self { cfg, writer_id, rt, conn: None, key, post, rr, extras: Default::default() })
+    }
+
+    /// The objects also carry the plugin's stitching stamps and custom primitives, as pmacct's
+    /// amqp plugin composes them (the print plugin's JSON columns).
+    pub fn with_columns(mut self, stitching: bool, custom: Vec<usize>) -> Self {
+        self.extras = broker::ColumnExtras { stitching, custom };
+        self
     }
 
     fn timeout(&self) -> std::time::Duration {
@@ -135,44 +117,18 @@ impl AmqpSink {
 
 impl Transport for AmqpSink {
     fn encode(&mut self, batch: &FlushBatch) -> Vec<Item> {
-        let ts = TimestampFormat::default();
         let mut items: Vec<Item> = Vec::new();
-        let mut line = String::new();
-        let mut multi = String::new();
-        let mut multi_rows = 0u64;
-        for (start, k, c) in batch.rows() {
-            line.clear();
-            let stamps = batch.history.then_some((start, batch.flushed_at));
-            json::row(&mut line, batch.primitives, k, c, stamps, ts);
-            // pmacct's amqp plugin adds the writer after the counters.
-            let body = line.trim_end_matches('\n').trim_end_matches('}').len();
-            line.truncate(body);
-            line.push_str(", \"writer_id\": \"");
-            line.push_str(&self.writer_id);
-            line.push_str("\"}");
-            let obj = line.as_str();
-            if self.cfg.multi_values > 0 {
-                // Newline-separated objects, each message under the byte bound (pmacct's).
-                if !multi.is_empty() && multi.len() + obj.len() + 1 > self.cfg.multi_values {
-                    push_into(&mut items, &self.cfg.routing_key, multi_rows, multi.as_bytes());
-                    multi.clear();
-                    multi_rows = 0;
-                }
-                multi.push_str(obj);
-                multi.push('\n');
-                multi_rows += 1;
-                continue;
-            }
-            let key = if self.cfg.dynamic() {
-                routing_key(&self.cfg.routing_key, k)
-            } else {
-                self.cfg.routing_key.clone()
-            };
-            push_into(&mut items, &key, 1, obj.as_bytes());
-        }
-        if !multi.is_empty() {
-            push_into(&mut items, &self.cfg.routing_key, multi_rows, multi.as_bytes());
-        }
+        let (key, post) = (&self.key, self.post);
+        broker::for_each_message(
+            batch,
+            &self.writer_id,
+            self.cfg.multi_values,
+            &self.extras,
+            |k, rows, msg| {
+                let key = key.expand(batch.primitives, k, post);
+                push_into(&mut items, &key, rows, msg.as_bytes());
+            },
+        );
         items
     }
 
@@ -184,24 +140,15 @@ impl Transport for AmqpSink {
         if self.cfg.persistent {
             props = props.with_delivery_mode(2);
         }
-        let mut keys = Vec::new();
-        for _ in messages(&item.payload) {
-            let key = if self.cfg.routing_key_rr > 0 {
-                let n = self.published % u64::from(self.cfg.routing_key_rr);
-                format!("{}_{n}", item.meta)
-            } else {
-                item.meta.clone()
-            };
-            self.published += 1;
-            keys.push(key);
-        }
+        let keys: Vec<String> =
+            broker::frames(&item.payload).map(|_| self.rr.name(&item.meta)).collect();
         let exchange = self.cfg.exchange.clone();
         let payload = item.payload.clone();
         let limit = self.timeout();
         let res = self.rt.block_on(async move {
             tokio::time::timeout(limit, async move {
                 let mut confirms = Vec::with_capacity(keys.len());
-                for (msg, key) in messages(&payload).zip(&keys) {
+                for (msg, key) in broker::frames(&payload).zip(&keys) {
                     let c = ch
                         .basic_publish(
                             exchange.as_str().into(),
@@ -243,13 +190,13 @@ impl Transport for AmqpSink {
 /// Appends a message to the last item when it goes to the same routing key, else starts one.
 fn push_into(items: &mut Vec<Item>, key: &str, rows: u64, msg: &[u8]) {
     match items.last_mut() {
-        Some(last) if last.meta == key && last.payload.len() < (4 << 20) => {
-            push_message(&mut last.payload, msg);
+        Some(last) if last.meta == key && last.payload.len() < broker::ITEM_BYTES => {
+            broker::push_frame(&mut last.payload, msg);
             last.rows += rows;
         }
         _ => {
             let mut payload = Vec::new();
-            push_message(&mut payload, msg);
+            broker::push_frame(&mut payload, msg);
             items.push(Item { rows, meta: key.to_string(), payload });
         }
     }
@@ -258,42 +205,23 @@ fn push_into(items: &mut Vec<Item>, key: &str, rows: u64, msg: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::aggregate::{Bin, PrimitiveSet};
-    use crate::record::Counters;
-
-    fn batch(n: u8) -> FlushBatch {
-        let set = PrimitiveSet::parse("peer_src_ip,src_host").unwrap();
-        let entries = (0..n)
-            .map(|i| {
-                let k = FlowFields {
-                    peer_src_ip: IpAddr::from([192, 0, 2, i % 2]),
-                    src_ip: IpAddr::from([10, 0, 0, i]),
-                    ..FlowFields::default()
-                };
-                (k, Counters { packets: 1, bytes: 40, ..Counters::default() })
-            })
-            .collect();
-        FlushBatch {
-            primitives: set,
-            bins: vec![Bin { start: 0, entries }],
-            ..FlushBatch::default()
-        }
-    }
+    use crate::sink::broker::tests::batch;
 
     #[test]
     fn one_json_object_per_message_grouped_by_routing_key() {
         let cfg = AmqpConfig { routing_key: "flows.$peer_src_ip".into(), ..Default::default() };
-        let mut s = AmqpSink::new("a", cfg).unwrap();
+        let mut s = AmqpSink::new("a", cfg, PostTags::default()).unwrap();
         let items = s.encode(&batch(4));
         let total: u64 = items.iter().map(|i| i.rows).sum();
         assert_eq!(total, 4);
         for item in &items {
+            // pmacct writes the address with `_` for `.` in names.
             assert!(
-                item.meta == "flows.192.0.2.0" || item.meta == "flows.192.0.2.1",
+                item.meta == "flows.192_0_2_0" || item.meta == "flows.192_0_2_1",
                 "{}",
                 item.meta
             );
-            for m in messages(&item.payload) {
+            for m in broker::frames(&item.payload) {
                 let text = std::str::from_utf8(m).unwrap();
                 assert!(
                     text.starts_with("{\"event_type\": \"purge\", \"peer_ip_src\": "),
@@ -302,7 +230,8 @@ mod tests {
                 assert!(!text.ends_with('\n'));
                 let v: serde_json::Value = serde_json::from_str(text).unwrap();
                 assert_eq!(v["writer_id"], format!("a/{}", std::process::id()));
-                assert_eq!(format!("flows.{}", v["peer_ip_src"].as_str().unwrap()), item.meta);
+                let peer = v["peer_ip_src"].as_str().unwrap().replace('.', "_");
+                assert_eq!(format!("flows.{peer}"), item.meta);
             }
         }
     }
@@ -310,9 +239,9 @@ mod tests {
     #[test]
     fn multi_values_pack_newline_separated_objects_under_the_bound() {
         let cfg = AmqpConfig { multi_values: 300, ..Default::default() };
-        let mut s = AmqpSink::new("a", cfg).unwrap();
+        let mut s = AmqpSink::new("a", cfg, PostTags::default()).unwrap();
         let items = s.encode(&batch(10));
-        let msgs: Vec<&[u8]> = items.iter().flat_map(|i| messages(&i.payload)).collect();
+        let msgs: Vec<&[u8]> = items.iter().flat_map(|i| broker::frames(&i.payload)).collect();
         assert!(msgs.len() > 1);
         let mut objects = 0;
         for m in &msgs {
@@ -332,7 +261,7 @@ mod tests {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let host = listener.local_addr().unwrap().to_string();
         let cfg = AmqpConfig { host: host.clone(), timeout_secs: 1, ..Default::default() };
-        let mut s = AmqpSink::new("a", cfg).unwrap();
+        let mut s = AmqpSink::new("a", cfg, PostTags::default()).unwrap();
         let items = s.encode(&batch(1));
         let err = s.send(&items[0]).unwrap_err();
         assert_eq!(err, format!("AMQP broker {host}: no answer in 1s"));

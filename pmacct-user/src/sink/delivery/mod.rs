@@ -7,6 +7,12 @@
 //!
 //! Delivery is at least once: an item whose request reached the server but whose answer was
 //! lost is sent again.
+//!
+//! Batching: a flush is sent as its transport encoded it (one item per table / routing key /
+//! topic, split at the transport's own bounds). With `batch_delay_ms` set, consecutive items to
+//! the same destination are merged into one request of at most `batch_rows` rows and
+//! `batch_bytes` bytes, sent when full or once its oldest rows waited `batch_delay_ms` — for
+//! plugins that flush often (short `refresh_time`, memory-style live tables).
 
 mod spool;
 
@@ -23,7 +29,8 @@ use super::{Sink, SinkError, WriteReport};
 use crate::aggregate::FlushBatch;
 pub use spool::Spool;
 
-/// One request's worth of encoded rows.
+/// One request's worth of encoded rows. Payloads with the same `meta` concatenate into one valid
+/// payload (RowBinary rows; length-prefixed broker messages), which batching relies on.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Item {
     /// Aggregates in it (for the counters).
@@ -61,6 +68,12 @@ pub struct DeliveryConfig {
     /// First retry delay, doubled per failure up to `retry_max_ms` (±25 % jitter).
     pub retry_initial_ms: u64,
     pub retry_max_ms: u64,
+    /// Longest time rows wait in a batch being filled; 0: no merging, each item as encoded.
+    pub batch_delay_ms: u64,
+    /// Most rows in a merged batch.
+    pub batch_rows: u64,
+    /// Most payload bytes in a merged batch.
+    pub batch_bytes: u64,
 }
 
 impl Default for DeliveryConfig {
@@ -71,6 +84,9 @@ impl Default for DeliveryConfig {
             spool_bytes: 1 << 30,
             retry_initial_ms: 200,
             retry_max_ms: 30_000,
+            batch_delay_ms: 0,
+            batch_rows: 500_000,
+            batch_bytes: 16 << 20,
         }
     }
 }
@@ -101,6 +117,8 @@ pub struct Delivery<T: Transport> {
     cfg: DeliveryConfig,
     memory: VecDeque<Item>,
     memory_bytes: u64,
+    /// The batch being filled (`batch_delay_ms` > 0) and when its first rows came.
+    open: Option<(Item, Instant)>,
     spool: Option<Spool>,
     next_try: Instant,
     backoff: Duration,
@@ -143,6 +161,7 @@ impl<T: Transport> Delivery<T> {
             cfg,
             memory: VecDeque::new(),
             memory_bytes: 0,
+            open: None,
             spool,
             next_try: Instant::now(),
             failing: false,
@@ -163,15 +182,21 @@ impl<T: Transport> Delivery<T> {
         &self.transport
     }
 
-    /// Items waiting (memory and spool).
+    /// Items waiting (the batch being filled, memory and spool).
     pub fn pending(&self) -> usize {
-        self.memory.len() + self.spool.as_ref().map_or(0, Spool::len)
+        usize::from(self.open.is_some())
+            + self.memory.len()
+            + self.spool.as_ref().map_or(0, Spool::len)
     }
 
     fn publish(&self) {
         let s = &self.stats;
-        s.queued_items.store(self.memory.len() as u64, Ordering::Relaxed);
-        s.queued_bytes.store(self.memory_bytes, Ordering::Relaxed);
+        let open = self.open.as_ref().map_or(0, |(i, _)| i.size());
+        s.queued_items.store(
+            self.pending() as u64 - self.spool.as_ref().map_or(0, |sp| sp.len() as u64),
+            Ordering::Relaxed,
+        );
+        s.queued_bytes.store(self.memory_bytes + open, Ordering::Relaxed);
         let (items, bytes) = self.spool.as_ref().map_or((0, 0), |sp| (sp.len() as u64, sp.bytes()));
         s.spool_items.store(items, Ordering::Relaxed);
         s.spool_bytes.store(bytes, Ordering::Relaxed);
@@ -180,6 +205,39 @@ impl<T: Transport> Delivery<T> {
     fn drop_rows(&self, rows: u64, why: &str) {
         self.stats.rows_dropped.fetch_add(rows, Ordering::Relaxed);
         error!(sink = %self.name, rows, why, "rows dropped");
+    }
+
+    /// Adds an item to the batch being filled when batching is on (sealing it when the item
+    /// does not fit or it is full), else queues it.
+    fn add(&mut self, item: Item) {
+        if self.cfg.batch_delay_ms == 0 {
+            return self.enqueue(item);
+        }
+        if let Some((b, _)) = &mut self.open {
+            let fits = b.meta == item.meta
+                && b.rows + item.rows <= self.cfg.batch_rows
+                && (b.payload.len() + item.payload.len()) as u64 <= self.cfg.batch_bytes;
+            if fits {
+                b.rows += item.rows;
+                b.payload.extend_from_slice(&item.payload);
+                if b.rows >= self.cfg.batch_rows || b.payload.len() as u64 >= self.cfg.batch_bytes {
+                    self.seal(true);
+                }
+                return;
+            }
+            self.seal(true);
+        }
+        self.open = Some((item, Instant::now()));
+    }
+
+    /// Queues the batch being filled when `force`d or when its oldest rows waited long enough.
+    fn seal(&mut self, force: bool) {
+        let due = self.open.as_ref().is_some_and(|(_, since)| {
+            force || since.elapsed() >= Duration::from_millis(self.cfg.batch_delay_ms)
+        });
+        if due && let Some((b, _)) = self.open.take() {
+            self.enqueue(b);
+        }
     }
 
     /// Queues an item, spilling or dropping the oldest past the bounds; while the server is
@@ -231,8 +289,17 @@ impl<T: Transport> Delivery<T> {
         d.mul_f64(f)
     }
 
+    /// Queues items encoded elsewhere (the BMP msglog's lines), then sends what is due.
+    pub fn push(&mut self, items: Vec<Item>) {
+        for item in items {
+            self.add(item);
+        }
+        self.tick();
+    }
+
     /// Sends what is due, oldest first, until the queue is empty or a send fails.
     pub fn tick(&mut self) {
+        self.seal(false);
         let now = Instant::now();
         if now < self.next_try {
             return;
@@ -311,6 +378,7 @@ impl<T: Transport> Delivery<T> {
     /// the deadline then loses nothing: the daemon may exit while it hangs), then keeps sending,
     /// oldest first, until empty or `deadline`. Without a spool, sends what it can by then.
     pub fn close(&mut self, deadline: Instant) {
+        self.seal(true);
         if self.spool.is_some() {
             let left: Vec<Item> = self.memory.drain(..).collect();
             self.memory_bytes = 0;
@@ -349,7 +417,7 @@ impl<T: Transport> Sink for Delivery<T> {
         let items = self.transport.encode(batch);
         let rows = items.iter().map(|i| i.rows).sum::<u64>();
         for item in items {
-            self.enqueue(item);
+            self.add(item);
         }
         self.tick();
         Ok(WriteReport { entries: rows as usize, ..WriteReport::default() })

@@ -35,6 +35,7 @@ fn cfg(memory: u64, spool: Option<&std::path::Path>, spool_bytes: u64) -> Delive
         spool_bytes,
         retry_initial_ms: 1,
         retry_max_ms: 4,
+        ..DeliveryConfig::default()
     }
 }
 
@@ -138,4 +139,63 @@ fn backoff_doubles_with_jitter_up_to_the_maximum() {
     for (w, base) in waits.iter().zip([200u64, 400, 400, 400, 400]) {
         assert!(*w >= base * 3 / 4 && *w <= base * 5 / 4 + 1, "{waits:?}");
     }
+}
+
+/// Records each request's rows and payload size.
+#[derive(Default)]
+struct Sizes {
+    got: Vec<(u64, usize)>,
+}
+
+impl Transport for Sizes {
+    fn encode(&mut self, batch: &FlushBatch) -> Vec<Item> {
+        let meta = if batch.flushed_at < 100 { "a" } else { "b" };
+        vec![Item { rows: 10, meta: meta.into(), payload: vec![1; 100] }]
+    }
+
+    fn send(&mut self, item: &Item) -> Result<(), String> {
+        self.got.push((item.rows, item.payload.len()));
+        Ok(())
+    }
+}
+
+#[test]
+fn batching_merges_items_up_to_rows_bytes_and_delay() {
+    let cfg = DeliveryConfig {
+        batch_delay_ms: 60_000,
+        batch_rows: 30,
+        batch_bytes: 250,
+        ..DeliveryConfig::default()
+    };
+    let mut d = Delivery::new("t", Sizes::default(), cfg).unwrap();
+    // 30 rows fill a batch: sent at once; the bytes bound (250) seals after two items.
+    for id in 1..=3 {
+        d.write(&flush(id)).unwrap();
+    }
+    assert_eq!(d.transport().got, [(20, 200)], "two items fill the 250-byte bound");
+    assert_eq!(d.pending(), 1, "the third waits for company or the delay");
+    // Another destination seals the open batch.
+    d.write(&flush(100)).unwrap();
+    assert_eq!(d.transport().got, [(20, 200), (10, 100)]);
+    assert_eq!(d.stats().queued_items.load(Ordering::Relaxed), 1);
+    // Close sends what is open.
+    d.close(Instant::now() + Duration::from_secs(1));
+    assert_eq!(d.transport().got, [(20, 200), (10, 100), (10, 100)]);
+    assert_eq!(d.stats().rows_sent.load(Ordering::Relaxed), 40);
+
+    // The delay seals a batch that never fills.
+    let cfg = DeliveryConfig { batch_delay_ms: 30, ..DeliveryConfig::default() };
+    let mut d = Delivery::new("t", Sizes::default(), cfg).unwrap();
+    d.write(&flush(1)).unwrap();
+    d.write(&flush(2)).unwrap();
+    assert!(d.transport().got.is_empty());
+    std::thread::sleep(Duration::from_millis(40));
+    d.tick();
+    assert_eq!(d.transport().got, [(20, 200)]);
+
+    // Without a delay every item goes as encoded.
+    let mut d = Delivery::new("t", Sizes::default(), DeliveryConfig::default()).unwrap();
+    d.write(&flush(1)).unwrap();
+    d.write(&flush(2)).unwrap();
+    assert_eq!(d.transport().got, [(10, 100), (10, 100)]);
 }

@@ -24,6 +24,12 @@ pub struct Filter {
     terms: Vec<(Primitive, FlowFields, u8)>,
 }
 
+/// An AS path or community list as typed on the command line, `_` or spaces between members
+/// (pmacct prints `_`), as the interned id the records carry.
+fn bgp_string(value: &str) -> u32 {
+    crate::enrich::labels::intern(&value.replace('_', " "))
+}
+
 fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let mut mac = [0u8; 6];
     let mut parts = s.split([':', '-']);
@@ -52,6 +58,16 @@ impl Filter {
                 Primitive::Tag => f.tag = value.parse().map_err(|_| bad())?,
                 Primitive::Tag2 => f.tag2 = value.parse().map_err(|_| bad())?,
                 Primitive::Label => f.label = crate::enrich::labels::intern(value),
+                Primitive::AsPath => f.as_path = bgp_string(value),
+                Primitive::SrcAsPath => f.src_as_path = bgp_string(value),
+                Primitive::StdComm => f.std_comm = bgp_string(value),
+                Primitive::ExtComm => f.ext_comm = bgp_string(value),
+                Primitive::LrgComm => f.lrg_comm = bgp_string(value),
+                Primitive::SrcStdComm => f.src_std_comm = bgp_string(value),
+                Primitive::SrcExtComm => f.src_ext_comm = bgp_string(value),
+                Primitive::SrcLrgComm => f.src_lrg_comm = bgp_string(value),
+                Primitive::SrcLocalPref => f.src_local_pref = value.parse().map_err(|_| bad())?,
+                Primitive::SrcMed => f.src_med = value.parse().map_err(|_| bad())?,
                 Primitive::SrcMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::DstMac => f.dst_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::Vlan => f.vlan = value.parse().map_err(|_| bad())?,
@@ -125,6 +141,13 @@ impl Filter {
                 Primitive::ExportProtoSysid => {
                     f.export_proto_sysid = value.parse().map_err(|_| bad())?
                 }
+                Primitive::SumHost => f.src_ip = ip()?,
+                Primitive::SumNet => f.src_net = ip()?,
+                Primitive::SumAs => f.src_as = value.parse().map_err(|_| bad())?,
+                Primitive::SumPort => f.src_port = value.parse().map_err(|_| bad())?,
+                Primitive::SumMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
+                // A counter, not a key: nothing to match on.
+                Primitive::Flows => return Err(FilterError::Primitive(key.into())),
             }
             terms.push((p, f, flags));
         }

@@ -260,7 +260,14 @@ pub struct MemorySink {
 impl MemorySink {
     /// A sink whose table is served on `cfg.imt_path` (default [`DEFAULT_IMT_PATH`]).
     pub fn serve(cfg: &PluginConfig) -> Result<MemorySink, SinkError> {
-        let set = PrimitiveSet::parse(&cfg.aggregate.join(",")).unwrap_or_default();
+        // Built-in primitives only: custom ones (aggregate_primitives) are not kept here yet.
+        let builtin: Vec<&str> = cfg
+            .aggregate
+            .iter()
+            .map(|n| n.trim())
+            .filter(|n| crate::aggregate::Primitive::from_name(n).is_some())
+            .collect();
+        let set = PrimitiveSet::parse(&builtin.join(",")).unwrap_or_default();
         let table = MemoryTable::new(set);
         let path = cfg.imt_path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_IMT_PATH));
         let server = MemoryServer::start(&path, table.clone())?;

@@ -1,19 +1,24 @@
 //! `print_output: csv` (pmacct's `P_write_stats_header_csv` and the CSV branch of
-//! `P_cache_purge`): primitives in print order, then `PACKETS`, `BYTES`; no time stamps in 1.7.
+//! `P_cache_purge`): columns in print order, then `PACKETS`, `FLOWS` (with the `flows`
+//! primitive), `BYTES`; no time stamps in 1.7.
 
-use super::value::{TimestampFormat, push_dec, write_value_ts};
-use crate::aggregate::{Primitive, PrimitiveSet};
+use super::columns::Columns;
+use super::value::{TimestampFormat, push_dec};
 use crate::record::{Counters, FlowFields};
 
 /// The header line, newline included.
-pub fn header(set: PrimitiveSet, sep: &str) -> String {
+pub fn header(cols: &Columns, sep: &str) -> String {
     let mut out = String::new();
-    for p in set.iter() {
-        out.push_str(p.header());
+    for c in &cols.cols {
+        out.push_str(&c.header());
         out.push_str(sep);
     }
     out.push_str("PACKETS");
     out.push_str(sep);
+    if cols.flows {
+        out.push_str("FLOWS");
+        out.push_str(sep);
+    }
     out.push_str("BYTES\n");
     out
 }
@@ -21,48 +26,47 @@ pub fn header(set: PrimitiveSet, sep: &str) -> String {
 /// Appends one row, newline included.
 pub fn row(
     out: &mut String,
-    set: PrimitiveSet,
+    cols: &Columns,
     k: &FlowFields,
     c: &Counters,
     sep: &str,
     ts: TimestampFormat,
 ) {
-    for p in set.iter() {
-        match p {
-            // The 5-tuple's integers without `fmt` (the rest through the shared formatter).
-            Primitive::SrcPort => push_dec(out, u64::from(k.src_port)),
-            Primitive::DstPort => push_dec(out, u64::from(k.dst_port)),
-            _ => write_value_ts(out, p, k, c, ts),
-        }
+    for col in &cols.cols {
+        col.write(out, k, c, ts);
         out.push_str(sep);
     }
     push_dec(out, c.packets);
     out.push_str(sep);
+    if cols.flows {
+        push_dec(out, c.flows);
+        out.push_str(sep);
+    }
     push_dec(out, c.bytes);
     out.push('\n');
 }
 
-/// `print_output: event_csv` header: the primitives only, joined by the separator.
-pub fn event_header(set: PrimitiveSet, sep: &str) -> String {
-    let mut out = set.iter().map(|p| p.header()).collect::<Vec<_>>().join(sep);
+/// `print_output: event_csv` header: the columns only, joined by the separator.
+pub fn event_header(cols: &Columns, sep: &str) -> String {
+    let mut out = cols.cols.iter().map(|c| c.header()).collect::<Vec<_>>().join(sep);
     out.push('\n');
     out
 }
 
-/// `event_csv` row: the primitives only, no counters.
+/// `event_csv` row: the columns only, no counters.
 pub fn event_row(
     out: &mut String,
-    set: PrimitiveSet,
+    cols: &Columns,
     k: &FlowFields,
     c: &Counters,
     sep: &str,
     ts: TimestampFormat,
 ) {
-    for (i, p) in set.iter().enumerate() {
+    for (i, col) in cols.cols.iter().enumerate() {
         if i > 0 {
             out.push_str(sep);
         }
-        write_value_ts(out, p, k, c, ts);
+        col.write(out, k, c, ts);
     }
     out.push('\n');
 }

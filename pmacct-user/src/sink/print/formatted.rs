@@ -1,9 +1,10 @@
 //! `print_output: formatted` (pmacct's `P_write_stats_header_formatted` and the formatted
 //! branch of `P_cache_purge`): fixed-width left-aligned columns, then `PACKETS` (20 wide + 2)
-//! and `BYTES`; no time stamps in 1.7.
+//! `FLOWS` with the `flows` primitive, and `BYTES`; no time stamps in 1.7.
 
-use super::value::{TimestampFormat, write_value_ts};
-use crate::aggregate::{Primitive, PrimitiveSet};
+use super::columns::Columns;
+use super::value::TimestampFormat;
+use crate::aggregate::Primitive;
 use crate::record::{Counters, FlowFields};
 
 /// `(value width, spaces after)` of each column, from pmacct's `fprintf` formats
@@ -12,7 +13,18 @@ use crate::record::{Counters, FlowFields};
 pub const fn column(p: Primitive) -> (usize, usize) {
     match p {
         Primitive::Tag | Primitive::Tag2 => (10, 2),
-        Primitive::Label => (0, 0),
+        // Variable-length primitives (`Primitive::is_variable_length`): refused with formatted
+        // output, as pmacct does (see `Config::validate`). Listed so a new primitive cannot be
+        // forgotten here.
+        Primitive::Label
+        | Primitive::AsPath
+        | Primitive::SrcAsPath
+        | Primitive::StdComm
+        | Primitive::ExtComm
+        | Primitive::LrgComm
+        | Primitive::SrcStdComm
+        | Primitive::SrcExtComm
+        | Primitive::SrcLrgComm => (0, 0),
         Primitive::SrcMac | Primitive::DstMac => (17, 2),
         Primitive::Vlan => (5, 2),
         Primitive::Cos => (2, 2),
@@ -29,8 +41,8 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::Tos => (3, 4),
         Primitive::SamplingRate => (7, 7),
         Primitive::OutVlan => (8, 2),
-        Primitive::LocalPref => (7, 2),
-        Primitive::Med => (6, 2),
+        Primitive::LocalPref | Primitive::SrcLocalPref => (7, 2),
+        Primitive::Med | Primitive::SrcMed => (6, 2),
         Primitive::PeerSrcAs | Primitive::PeerDstAs => (10, 2),
         Primitive::SamplingDirection => (1, 19),
         Primitive::PostNatSrcHost | Primitive::PostNatDstHost => (45, 2),
@@ -45,6 +57,11 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         }
         Primitive::ExportProtoSeqno | Primitive::ExportProtoSysid => (18, 2),
         Primitive::ExportProtoVersion => (20, 2),
+        Primitive::Flows => (20, 2),
+        Primitive::SumHost | Primitive::SumNet => (45, 2),
+        Primitive::SumAs => (10, 2),
+        Primitive::SumPort => (5, 5),
+        Primitive::SumMac => (17, 2),
     }
 }
 
@@ -67,58 +84,82 @@ fn pad(out: &mut String, used: usize, width: usize, spaces: usize) {
     }
 }
 
-/// The header line, newline included.
-pub fn header(set: PrimitiveSet) -> String {
-    let mut out = String::new();
+/// The counter headers: `PACKETS`, `FLOWS` with the `flows` primitive, `BYTES`.
+fn counters_header(cols: &Columns) -> &'static str {
+    if cols.flows {
+        "PACKETS               FLOWS                 BYTES\n"
+    } else {
+        "PACKETS               BYTES\n"
+    }
+}
+
+fn columns_header(out: &mut String, cols: &Columns) {
     // pmacct 1.7's formatted output has no LABEL column.
-    for p in set.iter().filter(|p| *p != Primitive::Label) {
-        out.push_str(p.header());
-        pad(&mut out, p.header().len(), header_width(p), 0);
+    for c in cols.without_label() {
+        let h = c.header();
+        out.push_str(&h);
+        pad(out, h.len(), c.header_width(), 0);
     }
-    out.push_str("PACKETS               BYTES\n");
-    out
 }
 
-/// Appends one row, newline included.
-pub fn row(out: &mut String, set: PrimitiveSet, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
-    for p in set.iter().filter(|p| *p != Primitive::Label) {
-        let (w, s) = column(p);
-        let before = out.len();
-        write_value_ts(out, p, k, c, ts);
-        let used = out.len() - before;
-        pad(out, used, w, s);
-    }
-    let before = out.len();
-    out.push_str(&c.packets.to_string());
-    let used = out.len() - before;
-    pad(out, used, 20, 2);
-    out.push_str(&c.bytes.to_string());
-    out.push('\n');
-}
-
-/// `print_output: event_formatted` header: the padded primitive columns, no counters.
-pub fn event_header(set: PrimitiveSet) -> String {
-    let mut out = header(set);
-    let cut = out.len() - "PACKETS               BYTES\n".len();
-    out.truncate(cut);
-    out.push('\n');
-    out
-}
-
-/// `event_formatted` row: the padded primitive columns, no counters.
-pub fn event_row(
+fn columns_row(
     out: &mut String,
-    set: PrimitiveSet,
+    cols: &Columns,
     k: &FlowFields,
     c: &Counters,
     ts: TimestampFormat,
 ) {
-    for p in set.iter().filter(|p| *p != Primitive::Label) {
-        let (w, s) = column(p);
+    for col in cols.without_label() {
+        let (w, s) = col.formatted_width();
         let before = out.len();
-        write_value_ts(out, p, k, c, ts);
+        col.write(out, k, c, ts);
         let used = out.len() - before;
         pad(out, used, w, s);
     }
+}
+
+fn counter(out: &mut String, v: u64) {
+    let before = out.len();
+    out.push_str(&v.to_string());
+    let used = out.len() - before;
+    pad(out, used, 20, 2);
+}
+
+/// The header line, newline included.
+pub fn header(cols: &Columns) -> String {
+    let mut out = String::new();
+    columns_header(&mut out, cols);
+    out.push_str(counters_header(cols));
+    out
+}
+
+/// Appends one row, newline included.
+pub fn row(out: &mut String, cols: &Columns, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
+    columns_row(out, cols, k, c, ts);
+    counter(out, c.packets);
+    if cols.flows {
+        counter(out, c.flows);
+    }
+    out.push_str(&c.bytes.to_string());
+    out.push('\n');
+}
+
+/// `print_output: event_formatted` header: the padded columns, no counters.
+pub fn event_header(cols: &Columns) -> String {
+    let mut out = String::new();
+    columns_header(&mut out, cols);
+    out.push('\n');
+    out
+}
+
+/// `event_formatted` row: the padded columns, no counters.
+pub fn event_row(
+    out: &mut String,
+    cols: &Columns,
+    k: &FlowFields,
+    c: &Counters,
+    ts: TimestampFormat,
+) {
+    columns_row(out, cols, k, c, ts);
     out.push('\n');
 }

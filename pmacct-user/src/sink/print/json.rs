@@ -1,8 +1,9 @@
 //! `print_output: json` (pmacct's `compose_json` handlers, jansson `JSON_PRESERVE_ORDER`):
-//! `event_type`, primitives in print order, `stamp_inserted`/`stamp_updated` when history is
-//! set, then `packets`, `bytes`.
+//! `event_type`, columns in print order, `stamp_inserted`/`stamp_updated` when history is
+//! set, then `flows` (with the `flows` primitive), `packets`, `bytes`.
 
-use super::value::{TimestampFormat, json_is_string, write_value_ts};
+use super::columns::Columns;
+use super::value::TimestampFormat;
 use crate::aggregate::PrimitiveSet;
 use crate::record::{Counters, FlowFields};
 
@@ -29,15 +30,30 @@ pub fn row(
     stamps: Option<(i64, i64)>,
     ts: TimestampFormat,
 ) {
+    row_cols(out, &Columns::new(set, false), k, c, stamps, ts);
+}
+
+/// [`row`] with the columns computed once by the caller.
+pub fn row_cols(
+    out: &mut String,
+    cols: &Columns,
+    k: &FlowFields,
+    c: &Counters,
+    stamps: Option<(i64, i64)>,
+    ts: TimestampFormat,
+) {
     out.push_str("{\"event_type\": \"purge\"");
     let mut val = String::with_capacity(48);
-    for p in set.iter() {
+    for col in &cols.cols {
+        if col.json_omitted(k) {
+            continue;
+        }
         out.push_str(", \"");
-        out.push_str(p.json_key());
+        out.push_str(&col.json_key());
         out.push_str("\": ");
         val.clear();
-        write_value_ts(&mut val, p, k, c, ts);
-        if json_is_string(p) {
+        col.write(&mut val, k, c, ts);
+        if col.json_is_string() {
             push_json_str(out, &val);
         } else {
             out.push_str(&val);
@@ -49,6 +65,10 @@ pub fn row(
         push_json_str(out, &ts.format(inserted));
         out.push_str(", \"stamp_updated\": ");
         push_json_str(out, &ts.format(updated));
+    }
+    if cols.flows {
+        out.push_str(", \"flows\": ");
+        out.push_str(&c.flows.to_string());
     }
     out.push_str(", \"packets\": ");
     out.push_str(&c.packets.to_string());

@@ -16,6 +16,7 @@
 //! Overwrites go through a temporary file in the same directory and a rename, so readers never
 //! see a half-written file.
 
+pub mod columns;
 pub mod csv;
 pub mod formatted;
 pub mod json;
@@ -50,6 +51,10 @@ pub struct PrintOptions {
     pub latest_file: Option<PathBuf>,
     /// `event_csv` / `event_formatted`: no counter columns.
     pub event: bool,
+    /// `*_stitching`: `timestamp_min` / `timestamp_max` columns.
+    pub stitching: bool,
+    /// The plugin's custom primitives (registry indices, `aggregate` order).
+    pub custom: Vec<usize>,
 }
 
 impl Default for PrintOptions {
@@ -62,6 +67,8 @@ impl Default for PrintOptions {
             markers: false,
             latest_file: None,
             event: false,
+            stitching: false,
+            custom: Vec::new(),
         }
     }
 }
@@ -87,6 +94,13 @@ impl PrintOptions {
             markers: k.markers,
             latest_file: k.latest_file.clone(),
             event: k.event,
+            stitching: cfg.stitching,
+            custom: cfg
+                .aggregate
+                .iter()
+                .filter(|n| crate::aggregate::Primitive::from_name(n.trim()).is_none())
+                .filter_map(|n| crate::aggregate::custom::lookup(n.trim()))
+                .collect(),
             ..PrintOptions::default()
         }
     }
@@ -161,16 +175,19 @@ impl PrintSink {
         }
     }
 
+    fn columns(&self, batch: &FlushBatch) -> columns::Columns {
+        columns::Columns::new(batch.primitives, self.opts.stitching).with_custom(&self.opts.custom)
+    }
+
     fn header(&self, batch: &FlushBatch) -> Option<String> {
+        let cols = self.columns(batch);
         match self.format {
             PrintFormat::Csv if self.opts.event => {
-                Some(csv::event_header(batch.primitives, &self.opts.separator))
+                Some(csv::event_header(&cols, &self.opts.separator))
             }
-            PrintFormat::Formatted if self.opts.event => {
-                Some(formatted::event_header(batch.primitives))
-            }
-            PrintFormat::Csv => Some(csv::header(batch.primitives, &self.opts.separator)),
-            PrintFormat::Formatted => Some(formatted::header(batch.primitives)),
+            PrintFormat::Formatted if self.opts.event => Some(formatted::event_header(&cols)),
+            PrintFormat::Csv => Some(csv::header(&cols, &self.opts.separator)),
+            PrintFormat::Formatted => Some(formatted::header(&cols)),
             PrintFormat::Json => None,
         }
     }
@@ -213,31 +230,21 @@ impl PrintSink {
         out: &mut String,
     ) -> usize {
         let mut n = 0;
+        let cols = self.columns(batch);
         for bin in batch.bins.iter().filter(|b| take(b.start)) {
             let stamps = batch.history.then_some((bin.start, batch.flushed_at));
             for (k, c) in &bin.entries {
                 let ts = self.opts.timestamps;
                 match self.format {
                     PrintFormat::Csv if self.opts.event => {
-                        csv::event_row(out, batch.primitives, k, c, &self.opts.separator, ts)
+                        csv::event_row(out, &cols, k, c, &self.opts.separator, ts)
                     }
                     PrintFormat::Formatted if self.opts.event => {
-                        formatted::event_row(out, batch.primitives, k, c, ts)
+                        formatted::event_row(out, &cols, k, c, ts)
                     }
-                    PrintFormat::Csv => csv::row(
-                        out,
-                        batch.primitives,
-                        k,
-                        c,
-                        &self.opts.separator,
-                        self.opts.timestamps,
-                    ),
-                    PrintFormat::Formatted => {
-                        formatted::row(out, batch.primitives, k, c, self.opts.timestamps)
-                    }
-                    PrintFormat::Json => {
-                        json::row(out, batch.primitives, k, c, stamps, self.opts.timestamps)
-                    }
+                    PrintFormat::Csv => csv::row(out, &cols, k, c, &self.opts.separator, ts),
+                    PrintFormat::Formatted => formatted::row(out, &cols, k, c, ts),
+                    PrintFormat::Json => json::row_cols(out, &cols, k, c, stamps, ts),
                 }
                 n += 1;
             }

@@ -7,6 +7,7 @@ use super::*;
 use crate::aggregate::{Bin, PrimitiveSet};
 use crate::config::PluginKind;
 use crate::record::{Counters, FlowFields};
+use columns::Columns;
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -34,8 +35,8 @@ fn set(s: &str) -> PrimitiveSet {
 
 fn csv_line(agg: &str, k: &FlowFields, c: &Counters) -> String {
     let s = set(agg);
-    let mut out = csv::header(s, ",");
-    csv::row(&mut out, s, &s.mask(k), c, ",", TimestampFormat::default());
+    let mut out = csv::header(&Columns::new(s, false), ",");
+    csv::row(&mut out, &Columns::new(s, false), &s.mask(k), c, ",", TimestampFormat::default());
     out
 }
 
@@ -70,7 +71,7 @@ fn csv_matches_whole_expected_file_as_set() {
     let Ok(text) = std::fs::read_to_string(path) else { return };
     let s = set("src_host,dst_host,src_port,dst_port,proto");
     let mut lines = text.lines();
-    assert_eq!(format!("{}\n", lines.next().unwrap()), csv::header(s, ","));
+    assert_eq!(format!("{}\n", lines.next().unwrap()), csv::header(&Columns::new(s, false), ","));
     for line in lines {
         let f: Vec<&str> = line.split(',').collect();
         let k = FlowFields {
@@ -87,7 +88,7 @@ fn csv_matches_whole_expected_file_as_set() {
             ..Default::default()
         };
         let mut out = String::new();
-        csv::row(&mut out, s, &k, &c, ",", TimestampFormat::default());
+        csv::row(&mut out, &Columns::new(s, false), &k, &c, ",", TimestampFormat::default());
         assert_eq!(out, format!("{line}\n"));
     }
 }
@@ -146,8 +147,8 @@ fn json_with_history_stamps() {
 fn formatted_matches_pmacctd() {
     let (k, c) = full_row();
     let s = set(FULL);
-    let mut out = formatted::header(s);
-    formatted::row(&mut out, s, &k, &c, TimestampFormat::default());
+    let mut out = formatted::header(&Columns::new(s, false));
+    formatted::row(&mut out, &Columns::new(s, false), &k, &c, TimestampFormat::default());
     assert_eq!(
         out,
         "TAG         SRC_MAC            DST_MAC            VLAN   COS ETYPE  SRC_IP                                         DST_IP                                         SRC_PORT  DST_PORT  TCP_FLAGS  PROTOCOL    TOS    PACKETS               BYTES\n\
@@ -155,7 +156,7 @@ fn formatted_matches_pmacctd() {
     );
     // CSV of the same row, as pmacctd printed it.
     let mut out = String::new();
-    csv::row(&mut out, s, &k, &c, ",", TimestampFormat::default());
+    csv::row(&mut out, &Columns::new(s, false), &k, &c, ",", TimestampFormat::default());
     assert_eq!(
         out,
         "0,02:00:00:00:00:49,02:ff:00:00:00:06,0,0,800,192.168.10.165,203.0.113.63,39554,61288,2,tcp,184,1,1178\n"

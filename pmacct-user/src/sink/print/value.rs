@@ -194,28 +194,31 @@ impl TimestampFormat {
 
 /// Whether a primitive's JSON value is a string (else an integer).
 pub fn json_is_string(p: Primitive) -> bool {
-    matches!(
-        p,
-        Primitive::SrcMac
-            | Primitive::DstMac
-            | Primitive::Etype
-            | Primitive::PeerSrcIp
-            | Primitive::PeerDstIp
-            | Primitive::Label
-            | Primitive::SrcHost
-            | Primitive::DstHost
-            | Primitive::SrcNet
-            | Primitive::DstNet
-            | Primitive::TcpFlags
-            | Primitive::Proto
-            | Primitive::SamplingDirection
-            | Primitive::PostNatSrcHost
-            | Primitive::PostNatDstHost
-            | Primitive::FwdStatus
-            | Primitive::TimestampStart
-            | Primitive::TimestampEnd
-            | Primitive::TimestampArrival
-    )
+    p.is_variable_length()
+        || matches!(
+            p,
+            Primitive::SrcMac
+                | Primitive::DstMac
+                | Primitive::Etype
+                | Primitive::PeerSrcIp
+                | Primitive::PeerDstIp
+                | Primitive::SrcHost
+                | Primitive::DstHost
+                | Primitive::SrcNet
+                | Primitive::DstNet
+                | Primitive::TcpFlags
+                | Primitive::Proto
+                | Primitive::SamplingDirection
+                | Primitive::PostNatSrcHost
+                | Primitive::PostNatDstHost
+                | Primitive::FwdStatus
+                | Primitive::TimestampStart
+                | Primitive::TimestampEnd
+                | Primitive::TimestampArrival
+                | Primitive::SumHost
+                | Primitive::SumNet
+                | Primitive::SumMac
+        )
 }
 
 /// Appends one primitive's value as pmacct prints it in CSV and formatted output (and, quoted
@@ -223,6 +226,14 @@ pub fn json_is_string(p: Primitive) -> bool {
 /// pmacct's defaults (local time); see [`write_value_ts`].
 pub fn write_value(out: &mut String, p: Primitive, k: &FlowFields, c: &Counters) {
     write_value_ts(out, p, k, c, TimestampFormat::default());
+}
+
+/// An interned AS path or community list as pmacct prints it in CSV and JSON: the spaces
+/// between members turned into `_` (`65001_65002`, `65000:1_65000:2`).
+fn write_bgp_string(out: &mut String, id: u32) -> std::fmt::Result {
+    let s = crate::enrich::labels::name(id);
+    out.extend(s.chars().map(|c| if c == ' ' { '_' } else { c }));
+    Ok(())
 }
 
 /// pmacct's `sampling_direction` letter for [`FlowFields::direction`].
@@ -305,7 +316,17 @@ pub fn write_value_ts(
         Primitive::SamplingRate => write!(out, "{}", k.sampling_rate),
         Primitive::OutVlan => write!(out, "{}", k.out_vlan),
         Primitive::LocalPref => write!(out, "{}", k.local_pref),
+        Primitive::SrcLocalPref => write!(out, "{}", k.src_local_pref),
         Primitive::Med => write!(out, "{}", k.med),
+        Primitive::SrcMed => write!(out, "{}", k.src_med),
+        Primitive::AsPath => write_bgp_string(out, k.as_path),
+        Primitive::SrcAsPath => write_bgp_string(out, k.src_as_path),
+        Primitive::StdComm => write_bgp_string(out, k.std_comm),
+        Primitive::ExtComm => write_bgp_string(out, k.ext_comm),
+        Primitive::LrgComm => write_bgp_string(out, k.lrg_comm),
+        Primitive::SrcStdComm => write_bgp_string(out, k.src_std_comm),
+        Primitive::SrcExtComm => write_bgp_string(out, k.src_ext_comm),
+        Primitive::SrcLrgComm => write_bgp_string(out, k.src_lrg_comm),
         Primitive::PeerSrcAs => write!(out, "{}", k.peer_src_as),
         Primitive::PeerDstAs => write!(out, "{}", k.peer_dst_as),
         Primitive::SamplingDirection => {
@@ -342,6 +363,21 @@ pub fn write_value_ts(
         Primitive::ExportProtoSeqno => write!(out, "{}", k.export_proto_seqno),
         Primitive::ExportProtoVersion => write!(out, "{}", k.export_proto_version),
         Primitive::ExportProtoSysid => write!(out, "{}", k.export_proto_sysid),
+        Primitive::Flows => write!(out, "{}", c.flows),
+        Primitive::SumHost => {
+            write_ip(out, &k.src_ip);
+            Ok(())
+        }
+        Primitive::SumNet => {
+            write_ip(out, &k.src_net);
+            Ok(())
+        }
+        Primitive::SumAs => write!(out, "{}", k.src_as),
+        Primitive::SumPort => write!(out, "{}", k.src_port),
+        Primitive::SumMac => {
+            write_mac(out, &k.src_mac);
+            Ok(())
+        }
     };
 }
 

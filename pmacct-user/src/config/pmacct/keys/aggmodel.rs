@@ -40,6 +40,21 @@ impl State<'_> {
             }
             return Ok(());
         }
+        if key == "post_tag" || key == "post_tag2" {
+            let v = match line.value.trim().parse::<u64>() {
+                Ok(v) if v >= 1 => v,
+                _ => return Err(self.err(line, "expected a tag from 1 to 2^64-1")),
+            };
+            for i in self.targets(line, None) {
+                let p = &mut self.config.plugins[i].pretag;
+                if key == "post_tag" {
+                    p.post_tag = Some(v);
+                } else {
+                    p.post_tag2 = Some(v);
+                }
+            }
+            return Ok(());
+        }
         if line.plugin.is_none() {
             // pmacct: "TAG filter cannot be global. Not loaded."
             self.warnings.push(format!(
@@ -126,6 +141,48 @@ impl State<'_> {
         Ok(())
     }
 
+    /// The RIB lookup keys (global in pmacct, applied to every plugin): `bgp_agent_map`
+    /// (`bmp_agent_map`), `bgp_peer_src_as_type`, `bgp_src_*_type`.
+    pub(super) fn bgp_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        let key = line.key.as_str();
+        let targets: Vec<usize> = (0..self.config.plugins.len()).collect();
+        if key.ends_with("_agent_map") {
+            let path = self.ctx.base_dir.join(&line.value);
+            if let Err(e) = crate::enrich::bgp::AgentMap::load(&path) {
+                return Err(self.err(line, e.to_string()));
+            }
+            for i in targets {
+                self.config.plugins[i].bgp.agent_map = Some(path.clone());
+            }
+            return Ok(());
+        }
+        let from_bgp = match line.value.to_ascii_lowercase().as_str() {
+            "bgp" => true,
+            "netflow" | "sflow" => false,
+            "map" => {
+                return Err(self.err(
+                    line,
+                    "`map` (bgp_src_*_map / bgp_peer_src_as_map) is not supported; use bgp or netflow",
+                ));
+            }
+            _ => return Err(self.err(line, "expected bgp, netflow or sflow")),
+        };
+        for i in targets {
+            let b = &mut self.config.plugins[i].bgp;
+            let field = match key {
+                "bgp_peer_src_as_type" => &mut b.peer_src_as,
+                "bgp_src_std_comm_type" => &mut b.src_std_comm,
+                "bgp_src_ext_comm_type" => &mut b.src_ext_comm,
+                "bgp_src_lrg_comm_type" => &mut b.src_lrg_comm,
+                "bgp_src_as_path_type" => &mut b.src_as_path,
+                "bgp_src_local_pref_type" => &mut b.src_local_pref,
+                _ => &mut b.src_med,
+            };
+            *field = from_bgp;
+        }
+        Ok(())
+    }
+
     /// print options: separator, latest file, append, markers, timestamp formats.
     pub(super) fn print_key(&mut self, line: &Line) -> Result<(), ConfigError> {
         let key = line.key.as_str();
@@ -162,6 +219,62 @@ impl State<'_> {
                         _ => p.timestamps_secs = b,
                     }
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// `*_stitching` (timestamp_min / timestamp_max) and `nfacctd_pro_rating`, global or per
+    /// plugin as pmacct takes them.
+    pub(super) fn time_split_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        let b = parse_bool(self.ctx, line)?;
+        let pro_rating = line.key.ends_with("pro_rating");
+        for i in self.targets(line, None) {
+            let p = &mut self.config.plugins[i];
+            if pro_rating {
+                p.pro_rating = b;
+            } else {
+                p.stitching = b;
+            }
+        }
+        Ok(())
+    }
+
+    /// `aggregate_primitives` (global, as in pmacct): the file is read now so a bad entry names
+    /// its line; every plugin gets it.
+    pub(super) fn aggregate_primitives_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        self.global_only(line);
+        let path = self.ctx.base_dir.join(&line.value);
+        if let Err(e) = crate::aggregate::custom::load(&path) {
+            return Err(self.err(line, e.to_string()));
+        }
+        for p in &mut self.config.plugins {
+            p.aggregate_primitives = Some(path.clone());
+        }
+        self.aggregate_primitives = Some(path);
+        Ok(())
+    }
+
+    /// `aggregate` names that are no built-in primitive must be defined in
+    /// `aggregate_primitives`: an unknown primitive is an error, as in pmacct.
+    pub(super) fn check_custom_names(&self) -> Result<(), ConfigError> {
+        let defs = match &self.aggregate_primitives {
+            Some(p) => crate::aggregate::custom::load(p).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        for (number, value, name) in &self.custom_names {
+            if !defs.iter().any(|d| &d.name == name) {
+                let known: Vec<&str> =
+                    crate::aggregate::Primitive::ALL.iter().map(|p| p.name()).collect();
+                return Err(self.ctx.err(
+                    *number,
+                    "aggregate",
+                    value,
+                    format!(
+                        "unknown or unsupported primitive `{name}` (supported: {}, or a name defined in aggregate_primitives)",
+                        known.join(", ")
+                    ),
+                ));
             }
         }
         Ok(())

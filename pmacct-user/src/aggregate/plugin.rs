@@ -353,6 +353,7 @@ impl Plugin {
         let before = bin.len();
         bin.merge_records(self.set, recs, self.set.contains(super::Primitive::TcpFlags));
         self.stats.entries += (bin.len() - before) as u64;
+        self.stats.records_in += recs.len() as u64;
     }
 
     /// The primitives whose input fields this plugin reads: its aggregate, the addresses behind

@@ -53,6 +53,34 @@ fn keys_merge_on_masked_fields() {
 }
 
 #[test]
+fn batches_account_like_single_records() {
+    let recs = [
+        rec("10.0.0.1", "10.0.0.2", 1000, 100, 0),
+        rec("10.0.0.1", "10.0.0.2", 2000, 50, 0),
+        rec("10.0.0.3", "10.0.0.2", 2000, 7, 0),
+    ];
+    let plugins = [cfg("hosts", &["src_host", "dst_host"]), cfg("ports", &["src_port"])];
+    let mut one = Aggregator::with_options(&plugins, 1000, true).unwrap();
+    let mut batch = Aggregator::with_options(&plugins, 1000, true).unwrap();
+    for r in &recs {
+        one.ingest_at(r, 1000);
+    }
+    batch.ingest_batch(&recs, 1000);
+    for (a, b) in one.plugins().iter().zip(batch.plugins()) {
+        assert_eq!(a.stats(), b.stats());
+    }
+    let sorted = |mut v: Vec<(usize, FlushBatch)>| {
+        for (_, b) in &mut v {
+            for bin in &mut b.bins {
+                bin.entries.sort_by_key(|(k, _)| format!("{k:?}"));
+            }
+        }
+        v
+    };
+    assert_eq!(sorted(one.flush_all(2000)), sorted(batch.flush_all(2000)));
+}
+
+#[test]
 fn union_and_errors() {
     let agg = Aggregator::with_options(
         &[cfg("a", &["src_host"]), cfg("b", &["dst_port", "proto"])],

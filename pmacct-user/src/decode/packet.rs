@@ -128,17 +128,29 @@ pub fn parse_with(
     opts: &DecodeOptions,
 ) -> Result<Packet, DecodeError> {
     let mut pkt = Packet::default();
+    parse_into(link, data, opts, &mut pkt)?;
+    Ok(pkt)
+}
+
+/// [`parse_with`] into a caller's [`Packet`], which must be `Packet::default()` (no copy of the
+/// result on the way out: the per-sample and per-datagram paths call this).
+pub fn parse_into(
+    link: LinkType,
+    data: &[u8],
+    opts: &DecodeOptions,
+    pkt: &mut Packet,
+) -> Result<(), DecodeError> {
     let l3 = l2::parse_link(link, data, &mut pkt.record.fields)?;
     let ip = data.get(l3.offset..).unwrap_or_default();
     match l3.ethertype {
-        l2::ETHERTYPE_IPV4 => l3::parse_ipv4(ip, l3.offset, opts, &mut pkt)?,
-        l2::ETHERTYPE_IPV6 => l3::parse_ipv6(ip, l3.offset, opts, &mut pkt)?,
+        l2::ETHERTYPE_IPV4 => l3::parse_ipv4(ip, l3.offset, opts, pkt)?,
+        l2::ETHERTYPE_IPV6 => l3::parse_ipv6(ip, l3.offset, opts, pkt)?,
         other => return Err(DecodeError::NotIp { ethertype: other }),
     }
     pkt.record.fields.etype = l3.ethertype;
     pkt.record.counters.packets = 1;
     pkt.l3_offset = l3.offset;
-    Ok(pkt)
+    Ok(())
 }
 
 /// Big-endian u16 at `off`, if the slice is long enough.

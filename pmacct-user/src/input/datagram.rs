@@ -36,7 +36,8 @@ pub struct DatagramStats {
 
 /// The UDP datagram in one captured frame, if it holds a whole one.
 pub fn udp_datagram(link: LinkType, ts_us: u64, frame: &[u8]) -> Option<Datagram<'_>> {
-    let pkt = packet::parse(link, frame).ok()?;
+    let mut pkt = packet::Packet::default();
+    packet::parse_into(link, frame, &packet::DecodeOptions::default(), &mut pkt).ok()?;
     let f = &pkt.record.fields;
     if f.proto != IPPROTO_UDP || pkt.fragment.is_some() {
         return None;

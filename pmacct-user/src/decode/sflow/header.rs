@@ -109,10 +109,7 @@ fn ethernet(hdr: &[u8], st: &mut FlowState) {
         set_vlan(st, tci);
     }
     match l2.ethertype {
-        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => match packet::parse(LinkType::ETHERNET, hdr) {
-            Ok(pkt) => apply(&pkt, hdr, st),
-            Err(e) => ip_error(e, l2.ethertype, st),
-        },
+        ETHERTYPE_IPV4 | ETHERTYPE_IPV6 => parse(LinkType::ETHERNET, hdr, l2.ethertype, st),
         ETHERTYPE_MPLS | ETHERTYPE_MPLS_MULTI => mpls(hdr, l2.offset, st),
         // Not IP: no addresses, and a non-zero ethertype keeps the sample out of the accounting.
         _ => {}
@@ -123,8 +120,14 @@ fn ethernet(hdr: &[u8], st: &mut FlowState) {
 fn ip(link: LinkType, hdr: &[u8], offset: usize, st: &mut FlowState) {
     let data = hdr.get(offset..).unwrap_or_default();
     let ethertype = if link == LinkType::IPV6 { ETHERTYPE_IPV6 } else { ETHERTYPE_IPV4 };
-    match packet::parse(link, data) {
-        Ok(pkt) => apply(&pkt, data, st),
+    parse(link, data, ethertype, st);
+}
+
+/// Runs the shared parser over `data` and copies what it found into the sample.
+fn parse(link: LinkType, data: &[u8], ethertype: u16, st: &mut FlowState) {
+    let mut pkt = packet::Packet::default();
+    match packet::parse_into(link, data, &packet::DecodeOptions::default(), &mut pkt) {
+        Ok(()) => apply(&pkt, data, st),
         Err(e) => ip_error(e, ethertype, st),
     }
 }

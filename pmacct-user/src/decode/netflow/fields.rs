@@ -115,17 +115,23 @@ fn addr(v: &View<'_>, v6: bool, s4: Slot, p4: Slot, s6: Slot) -> Option<IpAddr> 
     if v6 { v.get(s6).map(ipv6) } else { v.get(s4).or_else(|| v.get(p4)).map(ipv4) }
 }
 
-/// A port as pmacct reads it: the first two bytes, big-endian.
+/// The first of `slots` present, as a port.
 fn port(v: &View<'_>, slots: &[Slot]) -> u16 {
-    slots.iter().find_map(|s| v.get(*s)).map_or(0, |b| match b {
+    slots.iter().find_map(|s| v.get(*s)).map_or(0, port_bytes)
+}
+
+/// A port as pmacct reads it: the first two bytes, big-endian.
+#[inline]
+pub(super) fn port_bytes(b: &[u8]) -> u16 {
+    match b {
         [a, c, ..] => u16::from_be_bytes([*a, *c]),
         [a] => u16::from(*a) << 8,
         [] => 0,
-    })
+    }
 }
 
 /// `(label, bottom-of-stack)` of a 3-byte MPLS label stack entry.
-fn label(b: &[u8]) -> Option<(u32, bool)> {
+pub(super) fn label(b: &[u8]) -> Option<(u32, bool)> {
     match b {
         [a, c, d] => {
             Some(((u32::from(*a) << 12) | (u32::from(*c) << 4) | (u32::from(*d) >> 4), d & 1 == 1))
@@ -170,7 +176,7 @@ fn mpls(v: &View<'_>, f: &mut FlowFields) {
 }
 
 /// NTP 64-bit timestamp (dateTimeMicroseconds/Nanoseconds) to Unix µs.
-fn ntp_us(b: &[u8]) -> Option<u64> {
+pub(super) fn ntp_us(b: &[u8]) -> Option<u64> {
     let t = uint(b.get(..8)?);
     let secs = (t >> 32).checked_sub(2_208_988_800)?;
     let frac = ((t & 0xffff_ffff) * 1_000_000) >> 32;

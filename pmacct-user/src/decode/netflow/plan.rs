@@ -14,7 +14,7 @@
 
 use std::net::IpAddr;
 
-use super::fields::{HeaderCtx, RecordSampling, Slot};
+use super::fields::{HeaderCtx, RecordSampling, Slot, label, ntp_us, port_bytes as port};
 use super::template::Slots;
 use super::wire::{ipv4, ipv6, mac, uint};
 use crate::record::{FlowFields, FlowRecord};
@@ -451,32 +451,6 @@ impl Plan {
 fn at(rec: &[u8], l: Loc) -> Option<&[u8]> {
     let off = usize::from(l.off);
     rec.get(off..off + usize::from(l.len))
-}
-
-/// A port as pmacct reads it: the first two bytes, big-endian.
-#[inline]
-fn port(b: &[u8]) -> u16 {
-    match b {
-        [a, c, ..] => u16::from_be_bytes([*a, *c]),
-        [a] => u16::from(*a) << 8,
-        [] => 0,
-    }
-}
-
-fn label(b: &[u8]) -> Option<(u32, bool)> {
-    match b {
-        [a, c, d] => {
-            Some(((u32::from(*a) << 12) | (u32::from(*c) << 4) | (u32::from(*d) >> 4), d & 1 == 1))
-        }
-        _ => None,
-    }
-}
-
-fn ntp_us(b: &[u8]) -> Option<u64> {
-    let t = uint(b.get(..8)?);
-    let secs = (t >> 32).checked_sub(2_208_988_800)?;
-    let frac = ((t & 0xffff_ffff) * 1_000_000) >> 32;
-    Some(secs * 1_000_000 + frac)
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ const APT_PACKAGES: &[&str] = &[
     "python3-venv",
     "cmake",
     "libcurl4-openssl-dev",
+    "frr",
 ];
 
 /// chdb (ClickHouse 26.x in-process, PyPI) for the modern-schema ClickHouse tests.

@@ -42,7 +42,8 @@ fn batch(set: PrimitiveSet, from: u64, n: u64) -> FlushBatch {
             };
             (f, Counters { packets: 3, bytes: 1800, flows: 1, ..Counters::default() })
         })
-        .collect();
+        .collect::<Vec<_>>()
+        .into();
     FlushBatch {
         plugin: "bench".into(),
         primitives: set,

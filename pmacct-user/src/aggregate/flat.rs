@@ -60,6 +60,15 @@ pub(super) struct FlatMap<K> {
 }
 
 impl<K: FlatKey> FlatMap<K> {
+    /// An empty map that holds `n` keys without growing.
+    pub fn with_capacity(n: usize) -> Self {
+        if n == 0 {
+            return Self::default();
+        }
+        let slots = (n * 4 / 3 + 1).next_power_of_two().max(MIN_SLOTS);
+        FlatMap { tags: vec![EMPTY; slots], slots: vec![Slot::default(); slots], len: 0 }
+    }
+
     pub fn len(&self) -> usize {
         self.len
     }

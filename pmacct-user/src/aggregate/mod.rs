@@ -6,6 +6,7 @@
 
 pub mod compact;
 pub mod custom;
+mod entries;
 pub mod filter;
 mod flat;
 pub mod insert;
@@ -16,7 +17,8 @@ pub mod timebin;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub use plugin::{Bin, Entries, FlushBatch, Plugin, PluginStats, Table};
+pub use entries::Entries;
+pub use plugin::{Bin, FlushBatch, Plugin, PluginStats, Table};
 pub use primitive::{Primitive, PrimitiveSet, UnknownPrimitive};
 pub use table::KeyedTable;
 pub use timebin::{History, HistoryUnit, TimeBinError, TimeBins};

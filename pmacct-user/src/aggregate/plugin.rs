@@ -5,8 +5,9 @@ use std::mem;
 use std::sync::{Arc, RwLock};
 
 use super::compact::Layout;
+use super::entries::Entries;
 use super::filter::Filter;
-use super::table::KeyedTable;
+use super::table::{KeyedTable, TableSize};
 use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
@@ -20,9 +21,6 @@ use crate::routing::Rib;
 /// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
 /// more than hashing.
 pub type Table = std::collections::HashMap<FlowFields, Counters, foldhash::fast::FixedState>;
-
-/// A flushed bin's aggregates: distinct keys, in no particular order.
-pub type Entries = Vec<(FlowFields, Counters)>;
 
 /// The entries of one time bin, as handed to a sink.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -61,7 +59,7 @@ impl FlushBatch {
     }
 
     /// Every aggregate with its bin start.
-    pub fn rows(&self) -> impl Iterator<Item = (i64, &FlowFields, &Counters)> {
+    pub fn rows(&self) -> impl Iterator<Item = (i64, FlowFields, &Counters)> {
         self.bins.iter().flat_map(|b| b.entries.iter().map(move |(k, c)| (b.start, k, c)))
     }
 }
@@ -97,6 +95,8 @@ pub struct Plugin {
     pretag: Option<PretagStage>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, KeyedTable>,
+    /// The largest bin of the last flush: a new bin's table starts that big.
+    size_hint: TableSize,
     refresh: i64,
     roundoff: String,
     utc: bool,
@@ -173,6 +173,7 @@ impl Plugin {
             pretag,
             bins,
             tables: BTreeMap::new(),
+            size_hint: TableSize::default(),
             refresh,
             deadline: initial_deadline(now, refresh, &roundoff, utc),
             roundoff,
@@ -292,6 +293,7 @@ impl Plugin {
     /// `sum_*` aggregate).
     fn insert(&mut self, start: i64, f: &FlowFields, c: &Counters, assign_end: bool) {
         let (layout, set, sum, stitching) = (self.layout, self.set, self.sum, self.cfg.stitching);
+        let hint = self.size_hint;
         let custom = &self.custom;
         let key = |f: &FlowFields| {
             let mut k = set.mask(f);
@@ -300,7 +302,7 @@ impl Plugin {
             }
             k
         };
-        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::with_layout(layout));
+        let bin = self.tables.entry(start).or_insert_with(|| KeyedTable::sized_like(layout, hint));
         let before = bin.len();
         if custom.is_empty() && !stitching {
             // The common case: the table packs its key straight from the record.
@@ -348,8 +350,8 @@ impl Plugin {
             }
             return;
         }
-        let layout = self.layout;
-        let bin = self.tables.entry(0).or_insert_with(|| KeyedTable::with_layout(layout));
+        let (layout, hint) = (self.layout, self.size_hint);
+        let bin = self.tables.entry(0).or_insert_with(|| KeyedTable::sized_like(layout, hint));
         let before = bin.len();
         bin.merge_records(self.set, recs, self.set.contains(super::Primitive::TcpFlags));
         self.stats.entries += (bin.len() - before) as u64;
@@ -451,10 +453,11 @@ impl Plugin {
     }
 
     fn batch(&mut self, taken: BTreeMap<i64, KeyedTable>, now: i64) -> FlushBatch {
+        self.size_hint = taken.values().fold(TableSize::default(), |m, t| m.max(t.size()));
         let bins: Vec<Bin> = taken
             .into_iter()
             .filter(|(_, t)| !t.is_empty())
-            .map(|(start, live)| Bin { start, entries: live.into_entries() })
+            .map(|(start, live)| Bin { start, entries: live.into() })
             .collect();
         let batch = FlushBatch {
             plugin: self.cfg.name.clone(),

@@ -4,7 +4,7 @@
 use super::PrimitiveSet;
 use super::compact::{CompactKey, Layout};
 use super::flat::{FlatKey, FlatMap, fold};
-use super::plugin::{Entries, Table};
+use super::plugin::Table;
 use crate::record::{Counters, FlowFields, FlowRecord};
 
 /// A packed key whose bytes past the 16th are zero (an IPv4 5-tuple packs in 15): kept in its
@@ -69,6 +69,20 @@ fn widen(k: &Narrow) -> CompactKey {
     w
 }
 
+/// Keys held per map of a [`KeyedTable`] (the whole-struct map is not presized).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TableSize {
+    narrow: usize,
+    wide: usize,
+}
+
+impl TableSize {
+    /// The larger of each count.
+    pub fn max(self, o: TableSize) -> TableSize {
+        TableSize { narrow: self.narrow.max(o.narrow), wide: self.wide.max(o.wide) }
+    }
+}
+
 /// Records whose slots are prefetched before they are merged.
 const BATCH: usize = 16;
 
@@ -89,12 +103,23 @@ impl KeyedTable {
 
     /// An empty table with a known layout (cheaper than [`KeyedTable::new`] per bin).
     pub fn with_layout(layout: Layout) -> Self {
+        Self::sized_like(layout, TableSize::default())
+    }
+
+    /// An empty table with room for as many keys of each kind as `size` counted, so a table
+    /// refilled after a flush does not grow (and rehash) its way back to its usual size.
+    pub fn sized_like(layout: Layout, size: TableSize) -> Self {
         Self {
             layout,
-            narrow: FlatMap::default(),
-            compact: FlatMap::default(),
+            narrow: FlatMap::with_capacity(size.narrow),
+            compact: FlatMap::with_capacity(size.wide),
             full: Table::default(),
         }
+    }
+
+    /// How many keys each of the table's maps holds.
+    pub fn size(&self) -> TableSize {
+        TableSize { narrow: self.narrow.len(), wide: self.compact.len() }
     }
 
     #[inline]
@@ -209,9 +234,9 @@ impl KeyedTable {
         self.compact.retain(|k, c| keep(&layout.decode(&k.0), c));
     }
 
-    /// The aggregates as a sink sees them. A key packs or not (and packs narrow or wide)
+    /// Every aggregate as an owned pair. A key packs or not (and packs narrow or wide)
     /// depending on its value alone, so the maps are disjoint and the entries stay distinct.
-    pub fn into_entries(self) -> Entries {
+    pub fn into_entries(self) -> Vec<(FlowFields, Counters)> {
         let layout = self.layout;
         let mut v = Vec::with_capacity(self.len());
         v.extend(self.full);

@@ -48,7 +48,7 @@ pub fn for_each_message(
     for (start, k, c) in batch.rows() {
         line.clear();
         let stamps = batch.history.then_some((start, batch.flushed_at));
-        json::row_cols(&mut line, &cols, k, c, stamps, ts);
+        json::row_cols(&mut line, &cols, &k, c, stamps, ts);
         // pmacct adds the writer after the counters.
         let body = line.trim_end_matches('\n').trim_end_matches('}').len();
         line.truncate(body);
@@ -56,7 +56,7 @@ pub fn for_each_message(
         line.push_str(writer_id);
         line.push_str("\"}");
         if multi_values == 0 {
-            emit(k, 1, &line);
+            emit(&k, 1, &line);
             continue;
         }
         if let Some(first) = &multi_key
@@ -68,7 +68,7 @@ pub fn for_each_message(
             multi_key = None;
         }
         if multi_key.is_none() {
-            multi_key = Some(*k);
+            multi_key = Some(k);
         }
         multi.push_str(&line);
         multi.push('\n');
@@ -142,7 +142,8 @@ pub(crate) mod tests {
                 };
                 (k, Counters { packets: 1, bytes: 40, ..Counters::default() })
             })
-            .collect();
+            .collect::<Vec<_>>()
+            .into();
         FlushBatch {
             primitives: set,
             bins: vec![Bin { start: 0, entries }],

@@ -115,7 +115,8 @@ pub fn encode_chunks(
     let mut rows = 0;
     for bin in &batch.bins {
         let inserted = if batch.history { bin.start } else { batch.flushed_at };
-        for (k, c) in &bin.entries {
+        for (k, c) in bin.entries.iter() {
+            let k = &k;
             row(&mut out, schema, modern, (inserted, batch.flushed_at), k, c, &mut text);
             rows += 1;
             if rows == max_rows {
@@ -155,7 +156,7 @@ mod tests {
             primitives: set,
             history: false,
             flushed_at: 1_700_000_000,
-            bins: vec![Bin { start: 0, entries: vec![(k, c)] }],
+            bins: vec![Bin { start: 0, entries: vec![(k, c)].into() }],
         };
         let (bytes, rows) = encode_chunks(&batch, &schema, false, usize::MAX).remove(0);
         assert_eq!(rows, 1);

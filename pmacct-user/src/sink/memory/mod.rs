@@ -63,7 +63,7 @@ impl MemoryTable {
             st.primitives = batch.primitives;
         }
         for (_, k, c) in batch.rows() {
-            st.entries.merge(k, c);
+            st.entries.merge(&k, c);
         }
         st.updates += 1;
         st.last_update = batch.flushed_at;

@@ -233,7 +233,8 @@ impl PrintSink {
         let cols = self.columns(batch);
         for bin in batch.bins.iter().filter(|b| take(b.start)) {
             let stamps = batch.history.then_some((bin.start, batch.flushed_at));
-            for (k, c) in &bin.entries {
+            for (k, c) in bin.entries.iter() {
+                let k = &k;
                 let ts = self.opts.timestamps;
                 match self.format {
                     PrintFormat::Csv if self.opts.event => {

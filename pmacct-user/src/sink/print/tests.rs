@@ -168,7 +168,7 @@ fn batch(agg: &str, history: bool, bins: &[(i64, FlowFields, Counters)], now: i6
     for (start, k, c) in bins {
         match out.iter_mut().find(|b| b.start == *start) {
             Some(b) => b.entries.push((*k, *c)),
-            None => out.push(Bin { start: *start, entries: vec![(*k, *c)] }),
+            None => out.push(Bin { start: *start, entries: vec![(*k, *c)].into() }),
         }
     }
     FlushBatch { plugin: "p".into(), primitives: set(agg), history, flushed_at: now, bins: out }

@@ -2,6 +2,63 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
+/// pmacct's `RD_TYPE_VRFID`: a route distinguisher standing for a bare VRF id.
+pub const RD_TYPE_VRFID: u16 = 0x1000;
+
+/// A route distinguisher from its 8 wire bytes (type, then value), as [`FlowFields::mpls_vpn_rd`]
+/// holds it.
+pub fn rd_from_wire(b: [u8; 8]) -> u64 {
+    u64::from_be_bytes(b)
+}
+
+/// Reads a route distinguisher as [`write_rd`] prints it (`0:65000:1`, `1:192.0.2.1:7`,
+/// `2:4200000000:7`, `vrfid:12`).
+pub fn parse_rd(s: &str) -> Option<u64> {
+    let mut b = [0u8; 8];
+    if let Some(id) = s.strip_prefix("vrfid:") {
+        b[..2].copy_from_slice(&RD_TYPE_VRFID.to_be_bytes());
+        b[4..].copy_from_slice(&id.parse::<u32>().ok()?.to_be_bytes());
+        return Some(u64::from_be_bytes(b));
+    }
+    let mut it = s.splitn(3, ':');
+    let (ty, admin, val) = (it.next()?, it.next()?, it.next()?);
+    match ty {
+        "0" => {
+            b[2..4].copy_from_slice(&admin.parse::<u16>().ok()?.to_be_bytes());
+            b[4..].copy_from_slice(&val.parse::<u32>().ok()?.to_be_bytes());
+        }
+        "1" => {
+            b[2..6].copy_from_slice(&admin.parse::<Ipv4Addr>().ok()?.octets());
+            b[6..].copy_from_slice(&val.parse::<u16>().ok()?.to_be_bytes());
+        }
+        "2" => {
+            b[2..6].copy_from_slice(&admin.parse::<u32>().ok()?.to_be_bytes());
+            b[6..].copy_from_slice(&val.parse::<u16>().ok()?.to_be_bytes());
+        }
+        _ => return None,
+    }
+    b[1] = ty.parse().ok()?;
+    Some(u64::from_be_bytes(b))
+}
+
+/// Appends a route distinguisher as pmacct prints it (`bgp_rd2str`): `0:<as>:<value>`,
+/// `1:<ip>:<value>`, `2:<as4>:<value>`, `vrfid:<id>`; `unknown` for other types. The top three
+/// bits of the type are pmacct's origin flags and do not print.
+pub fn write_rd(out: &mut String, rd: u64) {
+    use std::fmt::Write;
+    let b = rd.to_be_bytes();
+    let ty = u16::from_be_bytes([b[0], b[1]]) & 0x1fff;
+    let u16_at = |i: usize| u16::from_be_bytes([b[i], b[i + 1]]);
+    let u32_at = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    let _ = match ty {
+        0 => write!(out, "0:{}:{}", u16_at(2), u32_at(4)),
+        1 => write!(out, "1:{}:{}", Ipv4Addr::new(b[2], b[3], b[4], b[5]), u16_at(6)),
+        2 => write!(out, "2:{}:{}", u32_at(2), u16_at(6)),
+        RD_TYPE_VRFID => write!(out, "vrfid:{}", u32_at(4)),
+        _ => write!(out, "unknown"),
+    };
+}
+
 /// Every field that can be part of an aggregation key. Unset fields keep their zero value, which
 /// is also what pmacct prints for a primitive the data did not carry (`0.0.0.0`, `0`,
 /// `00:00:00:00:00:00`).
@@ -115,6 +172,15 @@ pub struct FlowFields {
     pub export_proto_sysid: u32,
     /// IP next hop (NetFlow 15/62), not the BGP one; no pmacct primitive prints it.
     pub nexthop: IpAddr,
+    /// Application name (NetFlow v9/IPFIX applicationId resolved through the exporter's
+    /// options data, pmacct's `class`), interned through [`crate::enrich::labels`]; 0: unknown.
+    pub class: u32,
+    /// MPLS VPN route distinguisher as pmacct keeps it (`rd_t`): type in the top 16 bits
+    /// (0, 1, 2, or [`crate::record::RD_TYPE_VRFID`] for a bare VRF id), then the 6 value bytes
+    /// in wire order; 0: none.
+    pub mpls_vpn_rd: u64,
+    /// MPLS pseudowire id (IPFIX 249).
+    pub mpls_pw_id: u32,
     /// The `aggregate_primitives` values of the record, interned
     /// ([`crate::aggregate::custom`]); 0: none.
     pub custom: u32,
@@ -182,6 +248,9 @@ impl Default for FlowFields {
             export_proto_seqno: 0,
             export_proto_sysid: 0,
             nexthop: zero,
+            class: 0,
+            mpls_vpn_rd: 0,
+            mpls_pw_id: 0,
             custom: 0,
         }
     }
@@ -312,6 +381,9 @@ impl std::hash::Hash for FlowFields {
             export_proto_seqno,
             export_proto_sysid,
             nexthop,
+            class,
+            mpls_vpn_rd,
+            mpls_pw_id,
             custom,
         } = self;
         // The fields most aggregates use get a word each; the rest are folded (xor of rotated
@@ -361,6 +433,7 @@ impl std::hash::Hash for FlowFields {
         mix(*timestamp_arrival ^ timestamp_export.rotate_left(29), 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
         mix(u64::from(*export_proto_sysid) | u64::from(*custom) << 32, 5);
+        mix(*mpls_vpn_rd ^ (u64::from(*class) | u64::from(*mpls_pw_id) << 32).rotate_left(21), 11);
         for (i, ip) in
             [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
                 .into_iter()
@@ -377,6 +450,31 @@ impl std::hash::Hash for FlowFields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn route_distinguishers_print_as_pmacct_and_read_back() {
+        let show = |rd: u64| {
+            let mut s = String::new();
+            write_rd(&mut s, rd);
+            s
+        };
+        for (wire, text) in [
+            ([0, 0, 0xfd, 0xe8, 0, 0, 0, 100], "0:65000:100"),
+            ([0, 1, 192, 0, 2, 1, 0, 7], "1:192.0.2.1:7"),
+            ([0, 2, 0xfa, 0x56, 0xea, 0, 0, 9], "2:4200000000:9"),
+            ([0x10, 0, 0, 0, 0, 0, 0, 12], "vrfid:12"),
+            ([0, 0, 0, 0, 0, 0, 0, 0], "0:0:0"),
+        ] {
+            let rd = rd_from_wire(wire);
+            assert_eq!(show(rd), text);
+            assert_eq!(parse_rd(text), Some(rd), "{text}");
+        }
+        // pmacct's origin flags (top three bits of the type) do not print.
+        assert_eq!(show(rd_from_wire([0x20, 0, 0, 1, 0, 0, 0, 2])), "0:1:2");
+        assert_eq!(show(rd_from_wire([0, 3, 0, 0, 0, 0, 0, 0])), "unknown");
+        assert_eq!(parse_rd("3:1:1"), None);
+        assert_eq!(parse_rd("0:70000:1"), None);
+    }
 
     #[test]
     fn merge_sums_and_widens() {

@@ -217,6 +217,7 @@ fields! {
     timestamp_start: u64, timestamp_end: u64, timestamp_arrival: u64, timestamp_export: u64,
     export_proto_version: u16, export_proto_seqno: u32, export_proto_sysid: u32,
     nexthop: ip,
+    class: u32, mpls_vpn_rd: u64, mpls_pw_id: u32,
     custom: u32,
 }
 

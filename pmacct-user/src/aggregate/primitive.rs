@@ -41,6 +41,7 @@ primitives! {
     Tag => "tag", "TAG", "tag";
     Tag2 => "tag2", "TAG2", "tag2";
     Label => "label", "LABEL", "label";
+    Class => "class", "CLASS", "class";
     SrcMac => "src_mac", "SRC_MAC", "mac_src";
     DstMac => "dst_mac", "DST_MAC", "mac_dst";
     Vlan => "vlan", "VLAN", "vlan";
@@ -67,6 +68,8 @@ primitives! {
     PeerDstIp => "peer_dst_ip", "PEER_DST_IP", "peer_ip_dst";
     InIface => "in_iface", "IN_IFACE", "iface_in";
     OutIface => "out_iface", "OUT_IFACE", "iface_out";
+    MplsVpnRd => "mpls_vpn_rd", "MPLS_VPN_RD", "mpls_vpn_rd";
+    MplsPwId => "mpls_pw_id", "MPLS_PW_ID", "mpls_pw_id";
     SrcHost => "src_host", "SRC_IP", "ip_src";
     SrcNet => "src_net", "SRC_NET", "net_src";
     DstHost => "dst_host", "DST_IP", "ip_dst";
@@ -317,6 +320,9 @@ impl PrimitiveSet {
             } else {
                 0
             },
+            class: if has(Primitive::Class) { fields.class } else { 0 },
+            mpls_vpn_rd: if has(Primitive::MplsVpnRd) { fields.mpls_vpn_rd } else { 0 },
+            mpls_pw_id: if has(Primitive::MplsPwId) { fields.mpls_pw_id } else { 0 },
             // No pmacct primitive prints the IP next hop: never part of a key.
             nexthop: zero_ip,
             // Custom primitives are a plugin's own selection: it sets the projection.

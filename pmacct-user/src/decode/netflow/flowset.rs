@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::sync::{Arc, LazyLock};
 
+use super::apps::{self, OptionTables};
 use super::fields::{self, HeaderCtx, RecordSampling, View};
 use super::options::{self, DEFAULT_SAMPLER};
 use super::plan::Plan;
@@ -68,6 +69,7 @@ pub fn datagram(
     let mut n_templates = exp.template_count();
     let dom = exp.domains.entry((version, h.domain)).or_default();
     let stats = &mut exp.stats;
+    let global = &mut exp.global;
     let mut data_records = 0u32;
     let mut off = 0usize;
     let mut result = Ok(());
@@ -91,7 +93,9 @@ pub fn datagram(
                     stats.missing_template += 1;
                     continue;
                 };
-                let n = data_set(&mut dom.samplers, ctx, &h, tpl, set, out);
+                let tables =
+                    Tables { samplers: &mut dom.samplers, domain: &mut dom.tables, global };
+                let n = data_set(tables, ctx, &h, tpl, set, out);
                 if tpl.is_options {
                     stats.options_records += u64::from(n);
                 }
@@ -227,9 +231,16 @@ fn planned_set(
     n
 }
 
+/// The options-announced state a data set reads and (options records) updates.
+struct Tables<'a> {
+    samplers: &'a mut Samplers,
+    domain: &'a mut OptionTables,
+    global: &'a mut OptionTables,
+}
+
 /// Decodes the records of one data set; returns how many records it held.
 fn data_set(
-    samplers: &mut Samplers,
+    t: Tables<'_>,
     ctx: &mut Ctx<'_>,
     h: &HeaderCtx,
     tpl: &Template,
@@ -240,8 +251,9 @@ fn data_set(
     if let Some(plan) = &tpl.plan
         && ctx.opts.custom.is_none()
     {
-        return planned_set(plan, samplers, ctx, h, tpl, set, out);
+        return planned_set(plan, t.samplers, ctx, h, tpl, set, out);
     }
+    let Tables { samplers, domain, global } = t;
     let mut off = 0usize;
     let mut n = 0u32;
     // A record of the template's minimum length must fit; what is left is padding.
@@ -262,10 +274,12 @@ fn data_set(
             if let Some((id, rate)) = options::sampler_announcement(&view) {
                 samplers.insert(id, rate);
             }
+            if apps::system_scope(&view) { &mut *global } else { &mut *domain }.learn(&view);
         } else {
             let mut rec = fields::record(&view, h, ctx.exporter, ctx.arrival_us, ctx.opts.time_new);
             let rate = rate_of(samplers, fields::record_sampling(&view));
             apply_rate(&mut rec, rate, ctx.opts.renormalize);
+            apps::resolve(&view, domain, global, &mut rec.fields);
             if let Some(defs) = &ctx.opts.custom {
                 rec.fields.custom = custom_values(&view, defs);
             }

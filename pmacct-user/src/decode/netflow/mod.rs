@@ -4,6 +4,7 @@
 //! [`NetflowDecoder`] is pure: bytes and explicit state in, records out. It never panics on wire
 //! data; malformed input is a typed [`NetflowError`] and a per-exporter counter.
 
+mod apps;
 mod fields;
 mod flowset;
 mod options;
@@ -152,11 +153,15 @@ struct Domain {
     samplers: Samplers,
     /// Next expected sequence number.
     next_seq: Option<u32>,
+    /// Application names and VRF route distinguishers announced for this domain.
+    tables: apps::OptionTables,
 }
 
 #[derive(Debug, Default)]
 struct Exporter {
     domains: FxHashMap<(u16, u32), Domain>,
+    /// What options of system scope announced (pmacct's global entry of the exporter).
+    global: apps::OptionTables,
     stats: ExporterStats,
 }
 

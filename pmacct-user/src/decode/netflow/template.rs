@@ -74,7 +74,12 @@ impl Template {
                 min_len += usize::from(f.len);
             }
         }
-        let plan = if fixed && !is_options { Plan::compile(&slots, &offs, off) } else { None };
+        // Templates whose records need the options tables take the generic path.
+        let plan = if fixed && !is_options && !super::apps::needs_tables(&slots) {
+            Plan::compile(&slots, &offs, off)
+        } else {
+            None
+        };
         Template {
             fixed: fixed.then_some((offs, off)),
             plan,

@@ -117,6 +117,12 @@ impl Filter {
                 }
                 Primitive::NatEvent => f.nat_event = value.parse().map_err(|_| bad())?,
                 Primitive::FwdStatus => f.fwd_status = value.parse().map_err(|_| bad())?,
+                Primitive::Class if value == "unknown" => f.class = 0,
+                Primitive::Class => f.class = crate::enrich::labels::intern(value),
+                Primitive::MplsVpnRd => {
+                    f.mpls_vpn_rd = crate::record::parse_rd(value).ok_or_else(bad)?
+                }
+                Primitive::MplsPwId => f.mpls_pw_id = value.parse().map_err(|_| bad())?,
                 Primitive::MplsLabelTop => f.mpls_label_top = value.parse().map_err(|_| bad())?,
                 Primitive::MplsLabelBottom => {
                     f.mpls_label_bottom = value.parse().map_err(|_| bad())?

@@ -212,6 +212,8 @@ pub fn json_is_string(p: Primitive) -> bool {
                 | Primitive::PostNatSrcHost
                 | Primitive::PostNatDstHost
                 | Primitive::FwdStatus
+                | Primitive::Class
+                | Primitive::MplsVpnRd
                 | Primitive::TimestampStart
                 | Primitive::TimestampEnd
                 | Primitive::TimestampArrival
@@ -346,6 +348,18 @@ pub fn write_value_ts(
         Primitive::PostNatDstPort => write!(out, "{}", k.post_nat_dst_port),
         Primitive::NatEvent => write!(out, "{}", k.nat_event),
         Primitive::FwdStatus => write!(out, "{}", k.fwd_status),
+        Primitive::Class => {
+            match k.class {
+                0 => out.push_str("unknown"),
+                id => out.push_str(&crate::enrich::labels::name(id)),
+            }
+            Ok(())
+        }
+        Primitive::MplsVpnRd => {
+            crate::record::write_rd(out, k.mpls_vpn_rd);
+            Ok(())
+        }
+        Primitive::MplsPwId => write!(out, "{}", k.mpls_pw_id),
         Primitive::MplsLabelTop => write!(out, "{}", k.mpls_label_top),
         Primitive::MplsLabelBottom => write!(out, "{}", k.mpls_label_bottom),
         Primitive::MplsStackDepth => write!(out, "{}", k.mpls_stack_depth),

@@ -6,87 +6,18 @@
 mod bmp_support;
 mod daemon;
 
-use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpStream, UdpSocket};
 use std::path::Path;
 use std::time::Duration;
 
 use bmp_support::gobgp::{self, Pair, free_port, gobgp, wait_for_long};
+use bmp_support::msglog::{
+    comparable, exporter_session, has, metric, metrics, s, seq_of, wait_listening,
+};
 use daemon::{Daemon, shared};
 use pmacct_user::input::datagram::read_datagrams;
 use serde_json::Value;
-
-fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v.get(k).and_then(Value::as_str).unwrap_or("")
-}
-
-/// The JSON lines of a msglog file, grouped by BMP session (the router's TCP port), in order.
-fn sessions(path: &Path) -> BTreeMap<i64, Vec<String>> {
-    let mut out: BTreeMap<i64, Vec<String>> = BTreeMap::new();
-    for l in std::fs::read_to_string(path).unwrap_or_default().lines() {
-        let Ok(v) = serde_json::from_str::<Value>(l) else { continue };
-        let port = v.get("bmp_router_port").and_then(Value::as_i64).unwrap_or(-1);
-        out.entry(port).or_default().push(l.to_string());
-    }
-    out
-}
-
-/// The lines of the one session that carried more than `log_init`/`log_close` (the daemon's
-/// readiness probes are sessions too).
-fn exporter_session(path: &Path) -> Vec<String> {
-    sessions(path).into_values().find(|v| v.len() > 2).unwrap_or_default()
-}
-
-fn has(lines: &[String], needle: &str) -> bool {
-    lines.iter().any(|l| l.contains(needle))
-}
-
-/// A line without what depends on arrival or on the connection (arrival times, the router's
-/// source port, `log_init`/`log_close` times, `seq`, which is shared with other sessions and
-/// checked for order separately), keys in file order.
-fn comparable(line: &str) -> Vec<(String, Value)> {
-    let v: serde_json::Map<String, Value> = serde_json::from_str(line).expect("json");
-    let et = v.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
-    let mut keys: Vec<(usize, &str)> =
-        v.keys().map(|k| (line.find(&format!("\"{k}\":")).unwrap_or(0), k.as_str())).collect();
-    keys.sort_unstable();
-    keys.into_iter()
-        .filter(|(_, k)| !matches!(*k, "timestamp_arrival" | "bmp_router_port" | "seq"))
-        .filter(|(_, k)| !(*k == "timestamp" && (et == "log_init" || et == "log_close")))
-        .map(|(_, k)| (k.to_string(), v.get(k).cloned().unwrap_or(Value::Null)))
-        .collect()
-}
-
-fn seq_of(line: &str) -> i64 {
-    serde_json::from_str::<Value>(line)
-        .ok()
-        .and_then(|v| v.get("seq").and_then(Value::as_i64))
-        .unwrap_or(0)
-}
-
-/// Waits until something accepts TCP connections on `port`.
-fn wait_listening(port: u16, what: &str) {
-    wait_for_long(what, Duration::from_secs(20), || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-}
-
-fn metrics(port: u16) -> String {
-    let mut c = TcpStream::connect(("127.0.0.1", port)).expect("metrics connect");
-    c.write_all(b"GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").expect("metrics request");
-    let mut out = String::new();
-    c.read_to_string(&mut out).expect("metrics read");
-    out
-}
-
-fn metric(text: &str, name: &str) -> f64 {
-    text.lines()
-        .find(|l| l.starts_with(name) && l[name.len()..].starts_with(' '))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(-1.0)
-}
 
 #[test]
 fn pmbmpd_cli_matches_pmbmpd_on_a_live_gobgpd() {

@@ -333,6 +333,27 @@ fn comparable(line: &str) -> Vec<(String, Value)> {
 /// the same order, the same values (arrival times and the router's port left out).
 #[test]
 fn same_msglog_as_pmbmpd() {
+    same_msglog_as_pmbmpd_on(STREAM);
+}
+
+/// The stream without its Peer Up: Route Monitoring is dropped, the Peer Down still logged
+/// (FRR sends such a Peer Down when a collector connects before the BGP session is up).
+#[test]
+fn same_msglog_as_pmbmpd_without_peer_up() {
+    let mut stream = Vec::new();
+    let mut off = 0;
+    while let Some(head) = STREAM.get(off..off + 6) {
+        let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+        if head[5] != 3 {
+            stream.extend_from_slice(&STREAM[off..off + len]);
+        }
+        off += len;
+    }
+    assert!(stream.len() < STREAM.len(), "a Peer Up removed");
+    same_msglog_as_pmbmpd_on(&stream);
+}
+
+fn same_msglog_as_pmbmpd_on(stream: &[u8]) {
     let pmbmpd = Path::new("/usr/sbin/pmbmpd");
     if !pmbmpd.exists() {
         eprintln!("pmbmpd not installed; skipped");
@@ -371,7 +392,7 @@ fn same_msglog_as_pmbmpd() {
     // stream on a fresh connection and compare only that connection's lines.
     std::thread::sleep(Duration::from_millis(300));
     let mut c = TcpStream::connect(pm_addr).expect("connect pmbmpd");
-    for chunk in STREAM.chunks(97) {
+    for chunk in stream.chunks(97) {
         c.write_all(chunk).expect("write");
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -400,7 +421,7 @@ fn same_msglog_as_pmbmpd() {
 
     let d = BmpDaemon::start(&config(dir.path()), BmpDaemon::new_rib(&BmpConfig::default()))
         .expect("start");
-    send(d.local_addr(), STREAM);
+    send(d.local_addr(), stream);
     let log = dir.path().join("msglog-127_0_0_1.json");
     wait_for("log_close", || read_lines(&log).iter().any(|l| s(l, "event_type") == "log_close"));
     d.stop();

@@ -121,15 +121,7 @@ fn flows_enriched_from_bmp_match_nfacctd() {
         args.extend(route.split(' '));
         gobgp(pair.api_b, &args);
     };
-    // The API needs a moment; routes added before the session is up are sent when it is.
-    gobgp::wait_for_long("gobgpd B's API", Duration::from_secs(10), || {
-        Command::new("gobgp")
-            .args(["-u", "127.0.0.1", "-p", &pair.api_b.to_string(), "global"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    });
+    gobgp::wait_api(pair.api_b);
     for r in ROUTES_V4 {
         add("ipv4", r);
     }

@@ -71,6 +71,31 @@ pub fn gobgp(api: u16, args: &[&str]) {
     assert!(out.status.success(), "gobgp {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
+/// Starts gobgpd on `conf` with its API on `api`; its output goes to `dir/<name>.out`.
+pub fn spawn_gobgpd(dir: &Path, conf: &Path, api: u16, name: &str) -> std::process::Child {
+    std::process::Command::new("/usr/bin/gobgpd")
+        .arg("-f")
+        .arg(conf)
+        .args(["--api-hosts", &format!("127.0.0.1:{api}"), "--log-level", "warn"])
+        .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).expect("out"))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn gobgpd")
+}
+
+/// Waits until gobgpd's API on `api` answers (routes added before a session is up are sent
+/// when it is).
+pub fn wait_api(api: u16) {
+    wait_for_long("gobgpd's API", Duration::from_secs(10), || {
+        std::process::Command::new("gobgp")
+            .args(["-u", "127.0.0.1", "-p", &api.to_string(), "global"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+}
+
 /// The two speakers: A exports BMP, B announces. Fields: processes (A first), A's and B's
 /// API ports.
 pub struct Pair {
@@ -89,18 +114,8 @@ impl Pair {
             .expect("conf a");
         std::fs::write(&conf_b, gobgpd_conf(65001, "10.255.0.2", pb, pa, false, &[], None))
             .expect("conf b");
-        let spawn = |conf: &Path, api: u16, name: &str| {
-            std::process::Command::new("/usr/bin/gobgpd")
-                .arg("-f")
-                .arg(conf)
-                .args(["--api-hosts", &format!("127.0.0.1:{api}"), "--log-level", "warn"])
-                .stdout(std::fs::File::create(dir.join(format!("{name}.out"))).expect("out"))
-                .stderr(std::process::Stdio::null())
-                .spawn()
-                .expect("spawn gobgpd")
-        };
-        let mut procs = Procs(vec![spawn(&conf_a, ga, "a")]);
-        procs.0.push(spawn(&conf_b, gb, "b"));
+        let mut procs = Procs(vec![spawn_gobgpd(dir, &conf_a, ga, "a")]);
+        procs.0.push(spawn_gobgpd(dir, &conf_b, gb, "b"));
         Pair { procs, api_a: ga, api_b: gb }
     }
 

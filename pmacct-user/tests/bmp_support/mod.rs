@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod gobgp;
+pub mod msglog;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -273,3 +273,27 @@ fn framer_handles_half_messages_and_absurd_lengths() {
     f.push(&[3, 0, 0]);
     assert_eq!(f.next_frame(), Ok(None));
 }
+
+/// FRR 8.4's Statistics Report: RFC types with their lengths, and its experimental 65531
+/// (four bytes). Types past 17 stay raw whatever their length, as pmbmpd 1.7.7 prints them.
+#[test]
+fn stats_past_type_17_stay_raw() {
+    let mut body = peer_hdr(0, 0, V4_PEER, 65002);
+    body.extend_from_slice(&4u32.to_be_bytes());
+    body.extend(tlv(0, &3u32.to_be_bytes()));
+    body.extend(tlv(65531, &[0, 0, 0, 7]));
+    body.extend(tlv(18, &9u64.to_be_bytes()));
+    body.extend(tlv(40, &[]));
+    let m = decode(&bmp(3, 1, &body), &mut SessionTable::new()).expect("decode");
+    let BmpMessage::StatisticsReport(st) = m else { panic!("stats") };
+    let values: Vec<(u16, StatValue)> = st.stats.into_iter().map(|s| (s.kind, s.value)).collect();
+    assert_eq!(
+        values,
+        [
+            (0, StatValue::Counter32(3)),
+            (65531, StatValue::Raw(vec![0, 0, 0, 7])),
+            (18, StatValue::Raw(9u64.to_be_bytes().to_vec())),
+            (40, StatValue::Raw(vec![])),
+        ]
+    );
+}

@@ -106,7 +106,8 @@ pub enum StatValue {
         /// Value.
         value: u64,
     },
-    /// A length the type does not define, raw.
+    /// A type beyond 17 (pmacct 1.7.7's `BMP_STATS_MAX`) or a length the type does not
+    /// define, raw.
     Raw(Vec<u8>),
 }
 
@@ -141,6 +142,9 @@ impl Stat {
                 })
             })()
             .ok(),
+            // Types past the registry pmacct knows (FRR sends its experimental 65531 with
+            // four bytes) stay raw, whatever their length: pmbmpd prints them in hex.
+            (18.., _) => None,
             (_, 4) => r.u32().ok().map(StatValue::Counter32),
             (_, 8) => r.u64().ok().map(StatValue::Gauge64),
             _ => None,
@@ -155,7 +159,7 @@ impl Stat {
 }
 
 /// pmacct's `bmp_stats_cnt_types`: RFC 7854 §4.8 and the IANA registry to type 17; later
-/// types are "Unknown" (their values still decode by length).
+/// types are "Unknown" (their values stay raw).
 pub fn stat_type_name(kind: u16) -> &'static str {
     match kind {
         0 => "Number of prefixes rejected by inbound policy",

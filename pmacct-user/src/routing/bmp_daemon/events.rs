@@ -176,9 +176,43 @@ pub fn stat_body(h: &PeerHeader, s: &Stat) -> Fields {
         f.push(("safi", int(afi_safi.safi)));
     }
     let v = match &s.value {
+        // pmbmpd prints a raw value in hex, an empty one as null.
+        StatValue::Raw(r) if r.is_empty() => Value::Null,
         StatValue::Raw(r) => hex(r).into(),
         v => int(v.value().unwrap_or(0)),
     };
     f.push(("counter_value", v));
     f
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::Ipv4Addr;
+
+    use super::*;
+
+    /// `counter_value` as pmbmpd prints it: a number, raw bytes in hex, nothing as null.
+    #[test]
+    fn stat_values_print_as_pmbmpd() {
+        let h = PeerHeader {
+            peer_type: PeerType::from_u8(0),
+            flags: 0,
+            distinguisher: [0; 8],
+            addr: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            asn: 65002,
+            bgp_id: Ipv4Addr::new(10, 255, 0, 2),
+            ts_sec: 0,
+            ts_usec: 0,
+        };
+        let value = |kind, value| {
+            let f = stat_body(&h, &Stat { kind, value });
+            f.into_iter().find(|(k, _)| *k == "counter_value").map(|(_, v)| v)
+        };
+        assert_eq!(value(0, StatValue::Counter32(3)), Some(Value::from(3)));
+        assert_eq!(
+            value(65531, StatValue::Raw(vec![0, 0, 0, 7])),
+            Some(Value::from("00-00-00-07"))
+        );
+        assert_eq!(value(40, StatValue::Raw(vec![])), Some(Value::Null));
+    }
 }

@@ -11,8 +11,8 @@
 //!   Peer Down → [`Rib::peer_down_addr`]; when the session ends (EOF, reset, a stream that
 //!   cannot be framed, stop) the router's routes are dropped ([`Rib::router_down`]) as pmacct
 //!   does in `bmp_peer_close`, and a reconnect starts from scratch.
-//! - As pmacct, Route Monitoring and Peer Down of a peer without a Peer Up are discarded
-//!   (counted in [`BmpStats::no_peer_up`]).
+//! - As pmacct, Route Monitoring of a peer without a Peer Up is discarded, and such a Peer
+//!   Down is logged but changes nothing (both counted in [`BmpStats::no_peer_up`]).
 //! - Message log ([`BmpConfig::msglog_file`], `$peer_src_ip` expanded, appended): `log_init`,
 //!   one `event_type: "log"` line per BMP event (one per statistics counter, one per prefix of
 //!   Route Monitoring), `log_close`. Field names and value forms are pmacct 1.7.7's
@@ -99,7 +99,8 @@ pub struct BmpStats {
     pub rib_rejected: u64,
     /// Dumps written (one per router per period).
     pub dumps: u64,
-    /// Route Monitoring / Peer Down messages discarded for want of a Peer Up (as pmacct).
+    /// Route Monitoring / Peer Down messages without a Peer Up before them (as pmacct: the
+    /// former discarded, the latter logged only).
     pub no_peer_up: u64,
 }
 

@@ -261,12 +261,14 @@ impl Session<'_> {
                 self.dump_state().peers.insert(PeerKey::of(&up.peer), (ts, body));
             }
             BmpMessage::PeerDown(down) => {
-                if !self.peer_is_up(&down.peer, "peer down") {
-                    return;
-                }
+                // pmbmpd 1.7.7 logs every Peer Down, then drops one it saw no Peer Up for
+                // (FRR reports a configured neighbour down when a collector connects first).
                 let ts = events::peer_ts(&down.peer);
                 let body = events::peer_down_body(down);
                 self.event(ts, arrival, &body);
+                if !self.peer_is_up(&down.peer, "peer down") {
+                    return;
+                }
                 let peer = &down.peer;
                 {
                     let mut d = self.dump_state();
@@ -301,8 +303,9 @@ impl Session<'_> {
         }
     }
 
-    /// pmacct discards Route Monitoring and Peer Down of a peer it has seen no Peer Up for
-    /// ("missing peer up BMP message"); so do we, RIB included, and say so once per peer.
+    /// pmacct discards Route Monitoring of a peer it has seen no Peer Up for, and logs such a
+    /// Peer Down but does nothing else with it ("missing peer up BMP message"); so do we, RIB
+    /// included, and say so once per peer.
     fn peer_is_up(&mut self, peer: &crate::decode::bmp::PeerHeader, what: &str) -> bool {
         let key = PeerKey::of(peer);
         if self.dump_state().peers.contains_key(&key) {

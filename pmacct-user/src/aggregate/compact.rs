@@ -153,16 +153,23 @@ macro_rules! fields {
             /// Unpacks a key made by [`Layout::encode`] with this layout.
             pub fn decode(&self, k: &CompactKey) -> FlowFields {
                 let mut f = FlowFields::default();
+                self.decode_into(k, &mut f);
+                f
+            }
+
+            /// [`Layout::decode`] into `f`, writing only the layout's fields: the others keep
+            /// their values, so `f` must hold defaults there (e.g. a previous key of the same
+            /// layout).
+            pub fn decode_into(&self, k: &CompactKey, f: &mut FlowFields) {
                 let bytes = to_bytes(k);
                 let mut r = Reader { buf: &bytes };
                 let mut bits = self.fields;
                 while bits != 0 {
                     if let Some(take) = TAKE.get(bits.trailing_zeros() as usize) {
-                        take(&mut r, &mut f);
+                        take(&mut r, f);
                     }
                     bits &= bits - 1;
                 }
-                f
             }
         }
 

@@ -221,6 +221,24 @@ impl KeyedTable {
             .chain(self.compact.iter().map(move |(k, c)| (layout.decode(&k.0), c)))
     }
 
+    /// Calls `f` with every aggregate, each key unpacked into the same place (no per-row move
+    /// of a whole record through iterator adapters, as [`KeyedTable::iter`] does).
+    pub fn for_each(&self, mut f: impl FnMut(&FlowFields, &Counters)) {
+        for (k, c) in &self.full {
+            f(k, c);
+        }
+        let layout = self.layout;
+        let mut key = FlowFields::default();
+        for (k, c) in self.narrow.iter() {
+            layout.decode_into(&widen(k), &mut key);
+            f(&key, c);
+        }
+        for (k, c) in self.compact.iter() {
+            layout.decode_into(&k.0, &mut key);
+            f(&key, c);
+        }
+    }
+
     /// Every aggregate's counters.
     pub fn values(&self) -> impl Iterator<Item = &Counters> + '_ {
         self.full.values().chain(self.narrow.values()).chain(self.compact.values())

@@ -62,8 +62,8 @@ impl MemoryTable {
             st.entries = old.rekey(batch.primitives);
             st.primitives = batch.primitives;
         }
-        for (_, k, c) in batch.rows() {
-            st.entries.merge(&k, c);
+        for bin in &batch.bins {
+            bin.entries.for_each(|k, c| st.entries.merge(k, c));
         }
         st.updates += 1;
         st.last_update = batch.flushed_at;

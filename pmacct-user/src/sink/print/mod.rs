@@ -233,9 +233,8 @@ impl PrintSink {
         let cols = self.columns(batch);
         for bin in batch.bins.iter().filter(|b| take(b.start)) {
             let stamps = batch.history.then_some((bin.start, batch.flushed_at));
-            for (k, c) in bin.entries.iter() {
-                let k = &k;
-                let ts = self.opts.timestamps;
+            let ts = self.opts.timestamps;
+            bin.entries.for_each(|k, c| {
                 match self.format {
                     PrintFormat::Csv if self.opts.event => {
                         csv::event_row(out, &cols, k, c, &self.opts.separator, ts)
@@ -248,7 +247,7 @@ impl PrintSink {
                     PrintFormat::Json => json::row_cols(out, &cols, k, c, stamps, ts),
                 }
                 n += 1;
-            }
+            });
         }
         n
     }

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::aggregate::Primitive;
 use crate::sink::memory::{DEFAULT_IMT_PATH, Request, Response};
-use crate::sink::print::formatted::column;
+use crate::sink::print::columns::Column;
 
 pub use crate::sink::memory::SortBy;
 
@@ -107,13 +107,19 @@ pub fn render_table(resp: &Response) -> String {
             s.entries, s.packets, s.bytes, s.flows, s.updates, s.last_update
         );
     }
-    let cols: Vec<Primitive> =
-        resp.primitives.iter().filter_map(|n| Primitive::from_name(n)).collect();
+    // A coords primitive is two columns (latitude, longitude), as in the print plugin.
+    let mut cols: Vec<Column> = Vec::new();
+    for p in resp.primitives.iter().filter_map(|n| Primitive::from_name(n)) {
+        cols.push(Column::Prim(p));
+        if matches!(p, Primitive::SrcHostCoords | Primitive::DstHostCoords) {
+            cols.push(Column::Lon(p));
+        }
+    }
     let mut out = String::new();
-    for p in &cols {
-        let (w, s) = column(*p);
-        out.push_str(p.header());
-        pad(&mut out, p.header().len(), w + s);
+    for c in &cols {
+        let h = c.header();
+        out.push_str(&h);
+        pad(&mut out, h.len(), c.header_width());
     }
     out.push_str("PACKETS               BYTES\n");
     let text = |v: Option<&Value>| match v {
@@ -122,9 +128,17 @@ pub fn render_table(resp: &Response) -> String {
         None => String::new(),
     };
     for e in &resp.entries {
-        for p in &cols {
-            let (w, s) = column(*p);
-            let v = text(e.get(p.json_key()));
+        for c in &cols {
+            let (w, s) = c.formatted_width();
+            let v = match (c, e.get(c.json_key().as_ref())) {
+                // Coordinates travel as JSON numbers; pmacct prints them with `%f`.
+                (
+                    Column::Lon(_)
+                    | Column::Prim(Primitive::SrcHostCoords | Primitive::DstHostCoords),
+                    Some(Value::Number(n)),
+                ) => crate::sink::print::geo::c_f(n.as_f64().unwrap_or(0.0)),
+                (_, v) => text(v),
+            };
             out.push_str(&v);
             pad(&mut out, v.len(), w);
             pad(&mut out, 0, s);

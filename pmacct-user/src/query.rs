@@ -153,3 +153,42 @@ pub fn render_table(resp: &Response) -> String {
     out.push_str(&format!("\nFor a total of: {} entries\n", resp.entries.len()));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::PrimitiveSet;
+    use crate::record::{Counters, FlowFields};
+    use crate::sink::memory::entry_json;
+
+    #[test]
+    fn geoip_columns_in_the_table() {
+        let set = PrimitiveSet::parse("src_host_country, src_host_coords").expect("set");
+        let k = FlowFields {
+            src_country: *b"GB",
+            src_lat: 51.5142f64.to_bits(),
+            src_lon: (-0.0931f64).to_bits(),
+            ..FlowFields::default()
+        };
+        let c = Counters { packets: 1, bytes: 60, ..Counters::default() };
+        let e = entry_json(set, &k, &c);
+        assert_eq!(e.get("lat_ip_src").and_then(Value::as_f64), Some(51.5142));
+        assert_eq!(e.get("lon_ip_src").and_then(Value::as_f64), Some(-0.0931));
+        let resp = Response {
+            ok: true,
+            primitives: set.iter().map(|p| p.name().to_string()).collect(),
+            entries: vec![e],
+            ..Response::default()
+        };
+        let table = render_table(&resp);
+        let mut lines = table.lines();
+        assert_eq!(
+            lines.next(),
+            Some("SH_COUNTRY  SH_LAT        SH_LON        PACKETS               BYTES")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("GB          51.514200  -0.093100  1                     60")
+        );
+    }
+}

@@ -233,3 +233,19 @@ fn native_config_takes_geoipv2_file_per_plugin() {
     let e = pmacct_user::config::load(Some(&toml), &[]).expect_err("missing file refused");
     assert!(e.to_string().contains("geoipv2_file"), "{e}");
 }
+
+/// sFlow: the shared sfprobe capture's addresses are not in the test database, so this checks
+/// the empty values (and that lookups run on sFlow samples) rather than found ones.
+#[test]
+fn geoip_primitives_match_sfacctd_on_addresses_not_found() {
+    if !available("sfacctd") {
+        eprintln!("sfacctd or shared data absent: skipped");
+        return;
+    }
+    let specs = [
+        PluginSpec::new("csv", &[("aggregate", ALL)]),
+        PluginSpec::new("json", &[("aggregate", ALL), ("print_output", "json")]),
+    ];
+    let failures = compare("sfacctd", "pmacct_sfprobe", &global(), &specs, 20);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::aggregate::Primitive;
 use crate::sink::memory::{DEFAULT_IMT_PATH, Request, Response};
-use crate::sink::print::formatted::column;
+use crate::sink::print::columns::Column;
 
 pub use crate::sink::memory::SortBy;
 
@@ -107,13 +107,19 @@ pub fn render_table(resp: &Response) -> String {
             s.entries, s.packets, s.bytes, s.flows, s.updates, s.last_update
         );
     }
-    let cols: Vec<Primitive> =
-        resp.primitives.iter().filter_map(|n| Primitive::from_name(n)).collect();
+    // A coords primitive is two columns (latitude, longitude), as in the print plugin.
+    let mut cols: Vec<Column> = Vec::new();
+    for p in resp.primitives.iter().filter_map(|n| Primitive::from_name(n)) {
+        cols.push(Column::Prim(p));
+        if matches!(p, Primitive::SrcHostCoords | Primitive::DstHostCoords) {
+            cols.push(Column::Lon(p));
+        }
+    }
     let mut out = String::new();
-    for p in &cols {
-        let (w, s) = column(*p);
-        out.push_str(p.header());
-        pad(&mut out, p.header().len(), w + s);
+    for c in &cols {
+        let h = c.header();
+        out.push_str(&h);
+        pad(&mut out, h.len(), c.header_width());
     }
     out.push_str("PACKETS               BYTES\n");
     let text = |v: Option<&Value>| match v {
@@ -122,9 +128,17 @@ pub fn render_table(resp: &Response) -> String {
         None => String::new(),
     };
     for e in &resp.entries {
-        for p in &cols {
-            let (w, s) = column(*p);
-            let v = text(e.get(p.json_key()));
+        for c in &cols {
+            let (w, s) = c.formatted_width();
+            let v = match (c, e.get(c.json_key().as_ref())) {
+                // Coordinates travel as JSON numbers; pmacct prints them with `%f`.
+                (
+                    Column::Lon(_)
+                    | Column::Prim(Primitive::SrcHostCoords | Primitive::DstHostCoords),
+                    Some(Value::Number(n)),
+                ) => crate::sink::print::geo::c_f(n.as_f64().unwrap_or(0.0)),
+                (_, v) => text(v),
+            };
             out.push_str(&v);
             pad(&mut out, v.len(), w);
             pad(&mut out, 0, s);
@@ -138,4 +152,43 @@ pub fn render_table(resp: &Response) -> String {
     }
     out.push_str(&format!("\nFor a total of: {} entries\n", resp.entries.len()));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aggregate::PrimitiveSet;
+    use crate::record::{Counters, FlowFields};
+    use crate::sink::memory::entry_json;
+
+    #[test]
+    fn geoip_columns_in_the_table() {
+        let set = PrimitiveSet::parse("src_host_country, src_host_coords").expect("set");
+        let k = FlowFields {
+            src_country: *b"GB",
+            src_lat: 51.5142f64.to_bits(),
+            src_lon: (-0.0931f64).to_bits(),
+            ..FlowFields::default()
+        };
+        let c = Counters { packets: 1, bytes: 60, ..Counters::default() };
+        let e = entry_json(set, &k, &c);
+        assert_eq!(e.get("lat_ip_src").and_then(Value::as_f64), Some(51.5142));
+        assert_eq!(e.get("lon_ip_src").and_then(Value::as_f64), Some(-0.0931));
+        let resp = Response {
+            ok: true,
+            primitives: set.iter().map(|p| p.name().to_string()).collect(),
+            entries: vec![e],
+            ..Response::default()
+        };
+        let table = render_table(&resp);
+        let mut lines = table.lines();
+        assert_eq!(
+            lines.next(),
+            Some("SH_COUNTRY  SH_LAT        SH_LON        PACKETS               BYTES")
+        );
+        assert_eq!(
+            lines.next(),
+            Some("GB          51.514200  -0.093100  1                     60")
+        );
+    }
 }

@@ -184,6 +184,22 @@ pub struct FlowFields {
     /// The `aggregate_primitives` values of the record, interned
     /// ([`crate::aggregate::custom`]); 0: none.
     pub custom: u32,
+    /// `src_host_country`: the `geoipv2_file` country ISO code of `src_ip`, ASCII, zero-padded
+    /// (all zero: none); filled per plugin ([`crate::enrich::geoip`]).
+    pub src_country: [u8; 2],
+    /// `dst_host_country`.
+    pub dst_country: [u8; 2],
+    /// `src_host_pocode`: the postal code, an id of [`crate::enrich::labels`] (0: none).
+    pub src_pocode: u32,
+    /// `dst_host_pocode`.
+    pub dst_pocode: u32,
+    /// `src_host_coords`: latitude and longitude as `f64::to_bits` (so keys hash and compare
+    /// bit for bit, as pmacct compares its doubles); 0 is 0.0, pmacct's "none".
+    pub src_lat: u64,
+    pub src_lon: u64,
+    /// `dst_host_coords`.
+    pub dst_lat: u64,
+    pub dst_lon: u64,
 }
 
 impl Default for FlowFields {
@@ -252,6 +268,14 @@ impl Default for FlowFields {
             mpls_vpn_rd: 0,
             mpls_pw_id: 0,
             custom: 0,
+            src_country: [0; 2],
+            dst_country: [0; 2],
+            src_pocode: 0,
+            dst_pocode: 0,
+            src_lat: 0,
+            src_lon: 0,
+            dst_lat: 0,
+            dst_lon: 0,
         }
     }
 }
@@ -385,6 +409,14 @@ impl std::hash::Hash for FlowFields {
             mpls_vpn_rd,
             mpls_pw_id,
             custom,
+            src_country,
+            dst_country,
+            src_pocode,
+            dst_pocode,
+            src_lat,
+            src_lon,
+            dst_lat,
+            dst_lon,
         } = self;
         // The fields most aggregates use get a word each; the rest are folded (xor of rotated
         // words: cheap ALU work instead of a multiply per field). Equality is still decided by
@@ -433,7 +465,15 @@ impl std::hash::Hash for FlowFields {
         mix(*timestamp_arrival ^ timestamp_export.rotate_left(29), 59);
         mix(u64::from(*export_proto_version) | u64::from(*export_proto_seqno) << 16, 3);
         mix(u64::from(*export_proto_sysid) | u64::from(*custom) << 32, 5);
-        mix(*mpls_vpn_rd ^ (u64::from(*class) | u64::from(*mpls_pw_id) << 32).rotate_left(21), 11);
+        mix(*mpls_vpn_rd ^ (u64::from(*class) | u64::from(*mpls_pw_id) << 32).rotate_left(21), 21);
+        mix(
+            u64::from(u16::from_le_bytes(*src_country))
+                | u64::from(u16::from_le_bytes(*dst_country)) << 16
+                | u64::from(*src_pocode ^ dst_pocode.rotate_left(16)) << 32,
+            11,
+        );
+        mix(*src_lat ^ src_lon.rotate_left(32), 15);
+        mix(*dst_lat ^ dst_lon.rotate_left(32), 17);
         for (i, ip) in
             [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
                 .into_iter()

@@ -194,18 +194,22 @@ macro_rules! fields {
         }
     };
     (@is_zero mac, $e:expr) => { $e == [0u8; 6] };
+    (@is_zero cc, $e:expr) => { $e == [0u8; 2] };
     (@is_zero ip, $e:expr) => { $e == IpAddr::V4(Ipv4Addr::UNSPECIFIED) };
     (@is_zero $int:ident, $e:expr) => { $e == 0 };
     (@probe mac, $v:ident) => { [$v; 6] };
+    (@probe cc, $v:ident) => { [$v; 2] };
     (@probe ip, $v:ident) => { IpAddr::V6(Ipv6Addr::from([$v; 16])) };
     (@probe u8, $v:ident) => { $v };
     (@probe u16, $v:ident) => { u16::from($v) };
     (@probe u32, $v:ident) => { u32::from($v) };
     (@probe u64, $v:ident) => { u64::from($v) };
     (@put mac, $w:ident, $e:expr) => { $w.put(&$e)? };
+    (@put cc, $w:ident, $e:expr) => { $w.put(&$e)? };
     (@put ip, $w:ident, $e:expr) => { $w.ip(&$e)? };
     (@put $int:ident, $w:ident, $e:expr) => { $w.put(&$e.to_le_bytes())? };
     (@take mac, $r:ident) => { $r.take::<6>() };
+    (@take cc, $r:ident) => { $r.take::<2>() };
     (@take ip, $r:ident) => { $r.ip() };
     (@take $int:ident, $r:ident) => { $int::from_le_bytes($r.take::<{ std::mem::size_of::<$int>() }>()) };
 }
@@ -226,6 +230,8 @@ fields! {
     nexthop: ip,
     class: u32, mpls_vpn_rd: u64, mpls_pw_id: u32,
     custom: u32,
+    src_country: cc, dst_country: cc, src_pocode: u32, dst_pocode: u32,
+    src_lat: u64, src_lon: u64, dst_lat: u64, dst_lon: u64,
 }
 
 impl Layout {

@@ -45,6 +45,8 @@ pub enum AggregateError {
     Networks { plugin: String, error: String },
     #[error("plugin '{plugin}': {error}")]
     Pretag { plugin: String, error: String },
+    #[error("plugin '{plugin}': {error}")]
+    Geoip { plugin: String, error: String },
     #[error(
         "plugin '{plugin}': pro rating and stitching are mutually exclusive (pmacct refuses them together too)"
     )]
@@ -152,7 +154,7 @@ impl Aggregator {
         &self.plugins
     }
 
-    /// Re-reads every plugin's maps (pre_tag_map, networks_file) without touching the
+    /// Re-reads every plugin's maps (pre_tag_map, networks_file, geoipv2_file) without touching the
     /// aggregates accounted so far. Plugins whose maps fail to load keep their old ones; the
     /// errors are returned.
     pub fn reload_maps(&mut self) -> Vec<AggregateError> {

@@ -12,6 +12,7 @@ use super::timebin::{History, TimeBins, initial_deadline, validate_roundoff};
 use super::{AggregateError, PrimitiveSet};
 use crate::config::PluginConfig;
 use crate::enrich::bgp::{AgentMap, BgpStage};
+use crate::enrich::geoip::GeoStage;
 use crate::enrich::netmethod::NetResolver;
 use crate::enrich::tagfilter::PretagStage;
 use crate::record::{Counters, FlowFields, FlowRecord};
@@ -93,6 +94,7 @@ pub struct Plugin {
     nets: Option<NetResolver>,
     bgp: Option<BgpStage>,
     pretag: Option<PretagStage>,
+    geo: Option<GeoStage>,
     bins: Option<TimeBins>,
     tables: BTreeMap<i64, KeyedTable>,
     /// The largest bin of the last flush: a new bin's table starts that big.
@@ -156,6 +158,13 @@ impl Plugin {
         }
         let pretag = PretagStage::new(&cfg.pretag)
             .map_err(|error| AggregateError::Pretag { plugin: cfg.name.clone(), error })?;
+        let geo = geo_stage(cfg, set)?;
+        if cfg.geoipv2_file.is_none() && set.iter().any(super::Primitive::is_geoip) {
+            tracing::warn!(
+                plugin = %cfg.name,
+                "GeoIP primitives aggregated without geoipv2_file: their values stay empty, as in pmacct"
+            );
+        }
         if cfg.refresh_time == 0 {
             return Err(AggregateError::RefreshTime { plugin: cfg.name.clone() });
         }
@@ -171,6 +180,7 @@ impl Plugin {
             nets,
             bgp: None,
             pretag,
+            geo,
             bins,
             tables: BTreeMap::new(),
             size_hint: TableSize::default(),
@@ -220,7 +230,11 @@ impl Plugin {
         }
         // A copy only when a map rewrites fields (the common case keys on the record itself).
         let mut owned;
-        let f = if self.nets.is_none() && self.pretag.is_none() && self.bgp.is_none() {
+        let f = if self.nets.is_none()
+            && self.pretag.is_none()
+            && self.bgp.is_none()
+            && self.geo.is_none()
+        {
             &rec.fields
         } else {
             owned = rec.fields;
@@ -235,6 +249,9 @@ impl Plugin {
             }
             if let Some(b) = &mut self.bgp {
                 b.apply(&mut owned);
+            }
+            if let Some(g) = &self.geo {
+                g.apply(&mut owned);
             }
             &owned
         };
@@ -340,6 +357,7 @@ impl Plugin {
             || self.nets.is_some()
             || self.pretag.is_some()
             || self.bgp.is_some()
+            || self.geo.is_some()
             || self.cfg.stitching
             || self.sum.is_some()
             || !self.custom.is_empty()
@@ -364,10 +382,20 @@ impl Plugin {
     pub fn needs(&self) -> PrimitiveSet {
         use super::Primitive as P;
         let mut s = super::insert::expand_sums(self.set);
-        if s.contains(P::SrcNet) || self.nets.is_some() || self.bgp.is_some() {
+        let geo_src = [P::SrcHostCountry, P::SrcHostPocode, P::SrcHostCoords];
+        let geo_dst = [P::DstHostCountry, P::DstHostPocode, P::DstHostCoords];
+        if s.contains(P::SrcNet)
+            || self.nets.is_some()
+            || self.bgp.is_some()
+            || geo_src.iter().any(|p| s.contains(*p))
+        {
             s.insert(P::SrcHost);
         }
-        if s.contains(P::DstNet) || self.nets.is_some() || self.bgp.is_some() {
+        if s.contains(P::DstNet)
+            || self.nets.is_some()
+            || self.bgp.is_some()
+            || geo_dst.iter().any(|p| s.contains(*p))
+        {
             s.insert(P::DstHost);
         }
         if self.filter.is_some() || self.pretag.is_some() {
@@ -403,8 +431,8 @@ impl Plugin {
         self.bgp = BgpStage::new(rib.clone(), map.cloned(), &self.cfg.bgp, asm, net, self.set);
     }
 
-    /// Re-reads the plugin's maps (pre_tag_map, networks_file), keeping its tables. On an error
-    /// the old maps stay.
+    /// Re-reads the plugin's maps (pre_tag_map, networks_file, geoipv2_file), keeping its
+    /// tables. On an error the old maps stay.
     pub fn reload_maps(&mut self) -> Result<(), AggregateError> {
         let cfg = &self.cfg;
         let pretag = PretagStage::new(&cfg.pretag)
@@ -413,8 +441,10 @@ impl Plugin {
             NetResolver::new(&cfg.networks, super::insert::expand_sums(self.set)).map_err(|e| {
                 AggregateError::Networks { plugin: cfg.name.clone(), error: e.to_string() }
             })?;
+        let geo = geo_stage(cfg, self.set)?;
         self.pretag = pretag;
         self.nets = nets;
+        self.geo = geo;
         Ok(())
     }
 
@@ -472,4 +502,14 @@ impl Plugin {
         self.stats.flushes += 1;
         batch
     }
+}
+
+/// The plugin's GeoIP stage (`geoipv2_file`, when it aggregates a GeoIP primitive).
+fn geo_stage(cfg: &PluginConfig, set: PrimitiveSet) -> Result<Option<GeoStage>, AggregateError> {
+    let geo = GeoStage::new(cfg.geoipv2_file.as_deref(), set)
+        .map_err(|e| AggregateError::Geoip { plugin: cfg.name.clone(), error: e.to_string() })?;
+    if let Some(g) = &geo {
+        tracing::info!(plugin = %cfg.name, file = %g.db().path().display(), "geoipv2_file loaded");
+    }
+    Ok(geo)
 }

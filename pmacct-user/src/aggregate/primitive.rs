@@ -81,6 +81,15 @@ primitives! {
     TcpFlags => "tcpflags", "TCP_FLAGS", "tcp_flags";
     Proto => "proto", "PROTOCOL", "ip_proto";
     Tos => "tos", "TOS", "tos";
+    // GeoIP v2 (`geoipv2_file`). A coords primitive prints two columns: the latitude under
+    // the header and key given here, the longitude under `SH_LON` / `lon_ip_src` (see the
+    // print plugin's columns).
+    SrcHostCountry => "src_host_country", "SH_COUNTRY", "country_ip_src";
+    DstHostCountry => "dst_host_country", "DH_COUNTRY", "country_ip_dst";
+    SrcHostPocode => "src_host_pocode", "SH_POCODE", "pocode_ip_src";
+    DstHostPocode => "dst_host_pocode", "DH_POCODE", "pocode_ip_dst";
+    SrcHostCoords => "src_host_coords", "SH_LAT", "lat_ip_src";
+    DstHostCoords => "dst_host_coords", "DH_LAT", "lat_ip_dst";
     SamplingRate => "sampling_rate", "SAMPLING_RATE", "sampling_rate";
     SamplingDirection => "sampling_direction", "SAMPLING_DIRECTION", "sampling_direction";
     PostNatSrcHost => "post_nat_src_host", "POST_NAT_SRC_IP", "post_nat_ip_src";
@@ -135,6 +144,19 @@ impl Primitive {
                 | Primitive::SrcStdComm
                 | Primitive::SrcExtComm
                 | Primitive::SrcLrgComm
+        )
+    }
+
+    /// The GeoIP v2 primitives (filled from `geoipv2_file`).
+    pub const fn is_geoip(self) -> bool {
+        matches!(
+            self,
+            Primitive::SrcHostCountry
+                | Primitive::DstHostCountry
+                | Primitive::SrcHostPocode
+                | Primitive::DstHostPocode
+                | Primitive::SrcHostCoords
+                | Primitive::DstHostCoords
         )
     }
 
@@ -327,6 +349,14 @@ impl PrimitiveSet {
             nexthop: zero_ip,
             // Custom primitives are a plugin's own selection: it sets the projection.
             custom: 0,
+            src_country: if has(Primitive::SrcHostCountry) { fields.src_country } else { [0; 2] },
+            dst_country: if has(Primitive::DstHostCountry) { fields.dst_country } else { [0; 2] },
+            src_pocode: if has(Primitive::SrcHostPocode) { fields.src_pocode } else { 0 },
+            dst_pocode: if has(Primitive::DstHostPocode) { fields.dst_pocode } else { 0 },
+            src_lat: if has(Primitive::SrcHostCoords) { fields.src_lat } else { 0 },
+            src_lon: if has(Primitive::SrcHostCoords) { fields.src_lon } else { 0 },
+            dst_lat: if has(Primitive::DstHostCoords) { fields.dst_lat } else { 0 },
+            dst_lon: if has(Primitive::DstHostCoords) { fields.dst_lon } else { 0 },
         }
     }
 }

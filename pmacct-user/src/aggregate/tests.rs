@@ -150,3 +150,39 @@ fn union_includes_what_nets_and_filters_read() {
     let err = Aggregator::with_options(&[bad], 0, true).unwrap_err();
     assert!(err.to_string().contains("aggregate_filter") && err.to_string().contains("less"));
 }
+
+#[test]
+fn geoip_lookups_and_reload() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geoip");
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("geo.mmdb");
+    std::fs::copy(data.join("GeoIP2-City-Test.mmdb"), &db).unwrap();
+    let mut c = cfg("geo", &["src_host_country", "src_host_pocode"]);
+    c.geoipv2_file = Some(db.clone());
+    let mut agg = Aggregator::with_options(&[c], 1000, true).unwrap();
+    // GeoIP needs the addresses whatever else is aggregated.
+    assert!(agg.union_set().contains(Primitive::SrcHost));
+    let city =
+        [rec("2.125.160.216", "10.0.0.2", 1, 10, 0), rec("2.125.160.217", "10.0.0.2", 2, 5, 0)];
+    agg.ingest_batch(&city, 1000);
+    // The country database has no postal codes: after a reload, the same address keys GB alone.
+    std::fs::copy(data.join("GeoIP2-Country-Test.mmdb"), &db).unwrap();
+    assert!(agg.reload_maps().is_empty());
+    agg.ingest_at(&rec("2.125.160.216", "10.0.0.2", 3, 1, 0), 1000);
+    // A broken file keeps the database loaded.
+    std::fs::write(&db, b"junk").unwrap();
+    let errors = agg.reload_maps();
+    assert!(errors.len() == 1 && errors[0].to_string().contains("geoipv2_file"), "{errors:?}");
+    agg.ingest_at(&rec("2.125.160.216", "10.0.0.2", 4, 2, 0), 1000);
+    let out = agg.flush_all(2000);
+    let mut rows: Vec<(String, String, u64)> = out[0]
+        .1
+        .rows()
+        .map(|(_, k, c)| {
+            let cc = String::from_utf8_lossy(&k.src_country).into_owned();
+            (cc, crate::enrich::labels::name(k.src_pocode).to_string(), c.bytes)
+        })
+        .collect();
+    rows.sort();
+    assert_eq!(rows, [("GB".into(), "".into(), 3), ("GB".into(), "OX1".into(), 15)]);
+}

@@ -281,6 +281,10 @@ pub struct PluginConfig {
     /// File of custom primitives usable in `aggregate` (pmacct's `aggregate_primitives`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate_primitives: Option<PathBuf>,
+    /// MaxMind DB the GeoIP primitives (`src_host_country`, `..._pocode`, `..._coords`) are
+    /// looked up in (pmacct's `geoipv2_file`, a global key there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub geoipv2_file: Option<PathBuf>,
 }
 
 /// print plugin output details (pmacct keys in the comments).
@@ -374,6 +378,7 @@ impl PluginConfig {
             stitching: false,
             pro_rating: false,
             aggregate_primitives: None,
+            geoipv2_file: None,
         }
     }
 }

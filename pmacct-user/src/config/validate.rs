@@ -174,6 +174,12 @@ impl Config {
                     );
                 }
             }
+            if let Some(path) = &p.geoipv2_file
+                && let Err(e) = crate::enrich::geoip::GeoDb::open(path)
+            {
+                let why = format!("a readable MaxMind DB ({})", e.reason);
+                push(format!("{key}.geoipv2_file"), &path.display().to_string(), &why);
+            }
             if let Some(f) = &p.aggregate_filter
                 && let Err(e) = crate::aggregate::filter::Filter::parse(f)
             {

@@ -18,6 +18,8 @@
 //!   `networks_file_no_lpm`, `networks_file_filter`, `nfacctd_net`/`sfacctd_net`/`pmacctd_net`,
 //!   `nfacctd_as`/... (global only, as in pmacct): per plugin or global
 //!   ([`crate::enrich::netmethod`]); `tmp_net_own_field` without effect.
+//! - `geoipv2_file` (global, as in pmacct; relative to the config's directory; checked to open
+//!   as a MaxMind DB),
 //! - `aggregate_primitives` (global; its names become valid in `aggregate`),
 //!   `nfacctd_stitching` / `sfacctd_stitching` / `pmacctd_stitching` / `uacctd_stitching`,
 //!   `nfacctd_pro_rating` (global or per plugin).
@@ -275,7 +277,7 @@ impl State<'_> {
             "maps_refresh" => {
                 parse_bool(ctx, line)?;
                 self.warnings.push(format!(
-                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map and networks_file on SIGHUP (pmacct: SIGUSR2)",
+                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map, networks_file and geoipv2_file on SIGHUP (pmacct: SIGUSR2)",
                     line.number
                 ));
             }
@@ -284,6 +286,7 @@ impl State<'_> {
             | "sfacctd_as" | "pmacctd_as" | "uacctd_as" | "nfacctd_as_new" | "sfacctd_as_new"
             | "pmacctd_as_new" => self.networks_key(line)?,
             "aggregate_primitives" => self.aggregate_primitives_key(line)?,
+            "geoipv2_file" => self.geoipv2_key(line)?,
             "nfacctd_stitching" | "sfacctd_stitching" | "pmacctd_stitching" | "uacctd_stitching"
             | "nfacctd_pro_rating" => self.time_split_key(line)?,
             "tmp_net_own_field" => self.warnings.push(format!(

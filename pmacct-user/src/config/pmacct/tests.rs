@@ -271,3 +271,21 @@ fn networks_keys_per_plugin_and_global() {
     let e = err("plugins: print\nnetworks_file_filter: maybe\n");
     assert!(e.contains(":2: networks_file_filter"), "{e}");
 }
+
+#[test]
+fn geoipv2_file_is_global_and_must_open() {
+    let db = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geoip");
+    let (c, w) = parse_pmacct(
+        "plugins: print[a], print[b]\naggregate: src_host_country\n\
+         geoipv2_file[a]: GeoIP2-City-Test.mmdb\n",
+        &db,
+    )
+    .unwrap();
+    let want = db.join("GeoIP2-City-Test.mmdb");
+    assert!(c.plugins.iter().all(|p| p.geoipv2_file.as_deref() == Some(want.as_path())));
+    assert!(w.iter().any(|w| w.contains("geoipv2_file[a]")), "{w:?}");
+    let e = err("plugins: print\ngeoipv2_file: /nonexistent/geo.mmdb\n");
+    assert!(e.contains(":2: geoipv2_file"), "{e}");
+    let e = err("plugins: print\ngeoipv2_file: Cargo.toml\n");
+    assert!(e.contains(":2: geoipv2_file"), "{e}");
+}

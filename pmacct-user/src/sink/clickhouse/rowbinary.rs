@@ -71,6 +71,10 @@ fn row(
                 let us = i64::try_from(timestamp_us(p, k)).unwrap_or(i64::MAX);
                 out.extend_from_slice(&us.to_le_bytes());
             }
+            (kind @ (Kind::Lat | Kind::Lon), Some(p)) => {
+                let v = crate::sink::print::geo::coord(p, k, kind == Kind::Lon);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
             (Kind::Number, Some(p)) => {
                 text.clear();
                 write_value(text, p, k, c);
@@ -178,5 +182,26 @@ mod tests {
             want.extend_from_slice(&1_700_000_000u32.to_le_bytes());
         }
         assert_eq!(bytes, want);
+    }
+
+    #[test]
+    fn coords_are_two_doubles() {
+        let set = PrimitiveSet::parse("src_host_coords").unwrap();
+        let schema = Schema::new("t", set, Profile::Modern);
+        let k = FlowFields {
+            src_lat: 51.75f64.to_bits(),
+            src_lon: (-1.25f64).to_bits(),
+            ..FlowFields::default()
+        };
+        let batch = FlushBatch {
+            plugin: "p".into(),
+            primitives: set,
+            history: false,
+            flushed_at: 0,
+            bins: vec![Bin { start: 0, entries: vec![(k, Counters::default())].into() }],
+        };
+        let (bytes, _) = encode_chunks(&batch, &schema, true, usize::MAX).remove(0);
+        assert_eq!(bytes[..8], 51.75f64.to_le_bytes());
+        assert_eq!(bytes[8..16], (-1.25f64).to_le_bytes());
     }
 }

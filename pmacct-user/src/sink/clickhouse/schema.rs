@@ -21,6 +21,10 @@ pub enum Kind {
     Counter,
     /// `DateTime` (Unix seconds).
     Stamp,
+    /// `Float64`: the latitude of a `*_host_coords` primitive.
+    Lat,
+    /// `Float64`: its longitude (a coords primitive has both columns, as in pmacct's JSON).
+    Lon,
 }
 
 /// One column.
@@ -76,23 +80,39 @@ fn is_timestamp(p: Primitive) -> bool {
     )
 }
 
+/// The one column of a primitive other than the coords.
+fn scalar_column(p: Primitive, modern: bool) -> Column {
+    let (kind, ty) = if is_address(p) {
+        (Kind::Address, if modern { "IPv6" } else { "String" })
+    } else if is_timestamp(p) {
+        (Kind::Timestamp, if modern { "DateTime64(6)" } else { "String" })
+    } else if json_is_string(p) {
+        (Kind::Text, if modern { "LowCardinality(String)" } else { "String" })
+    } else {
+        (Kind::Number, "UInt64")
+    };
+    Column { name: p.json_key().into(), primitive: Some(p), kind, ty: ty.into() }
+}
+
 impl Schema {
     /// The table `table` for aggregate `set`.
     pub fn new(table: &str, set: PrimitiveSet, profile: Profile) -> Schema {
         let modern = profile == Profile::Modern;
         let mut columns: Vec<Column> = set
             .iter()
-            .map(|p| {
-                let (kind, ty) = if is_address(p) {
-                    (Kind::Address, if modern { "IPv6" } else { "String" })
-                } else if is_timestamp(p) {
-                    (Kind::Timestamp, if modern { "DateTime64(6)" } else { "String" })
-                } else if json_is_string(p) {
-                    (Kind::Text, if modern { "LowCardinality(String)" } else { "String" })
-                } else {
-                    (Kind::Number, "UInt64")
+            .flat_map(|p| {
+                let lon = match p {
+                    Primitive::SrcHostCoords => "lon_ip_src",
+                    Primitive::DstHostCoords => "lon_ip_dst",
+                    _ => return vec![scalar_column(p, modern)],
                 };
-                Column { name: p.json_key().into(), primitive: Some(p), kind, ty: ty.into() }
+                let f64col = |name: &str, kind| Column {
+                    name: name.into(),
+                    primitive: Some(p),
+                    kind,
+                    ty: "Float64".into(),
+                };
+                vec![f64col(p.json_key(), Kind::Lat), f64col(lon, Kind::Lon)]
             })
             .collect();
         for name in ["packets", "bytes", "flows"] {
@@ -224,5 +244,19 @@ mod tests {
         other[0].1 = "UInt32".into();
         let err = s.check(&other).unwrap_err();
         assert_eq!(err.to_string(), "table db.t: column 'ip_src' is UInt32, expected String");
+    }
+
+    #[test]
+    fn geoip_columns() {
+        let set = PrimitiveSet::parse("dst_host_coords,src_host_country,src_host_pocode").unwrap();
+        let s = Schema::new("db.t", set, Profile::Modern);
+        let got: Vec<(String, String)> = cols(&s).into_iter().take(4).collect();
+        let want = [
+            ("country_ip_src", "LowCardinality(String)"),
+            ("pocode_ip_src", "LowCardinality(String)"),
+            ("lat_ip_dst", "Float64"),
+            ("lon_ip_dst", "Float64"),
+        ];
+        assert_eq!(got, want.map(|(a, b)| (a.to_string(), b.to_string())));
     }
 }

@@ -39,6 +39,18 @@ fn parse_mac(s: &str) -> Option<[u8; 6]> {
     parts.next().is_none().then_some(mac)
 }
 
+/// A country code as the records hold it (up to 2 characters; empty: none).
+fn country(s: &str) -> Option<[u8; 2]> {
+    let mut code = [0u8; 2];
+    if s.len() > 2 {
+        return None;
+    }
+    for (dst, b) in code.iter_mut().zip(s.bytes()) {
+        *dst = b;
+    }
+    Some(code)
+}
+
 impl Filter {
     /// Parses `src_host=10.0.0.1,proto=tcp`; an empty string matches everything.
     pub fn parse(s: &str) -> Result<Filter, FilterError> {
@@ -94,6 +106,11 @@ impl Filter {
                 Primitive::Proto => f.proto = parse_proto(value).ok_or_else(bad)?,
                 Primitive::Tos => f.tos = value.parse().map_err(|_| bad())?,
                 Primitive::SamplingRate => f.sampling_rate = value.parse().map_err(|_| bad())?,
+                Primitive::SrcHostCountry => f.src_country = country(value).ok_or_else(bad)?,
+                Primitive::DstHostCountry => f.dst_country = country(value).ok_or_else(bad)?,
+                Primitive::SrcHostPocode => f.src_pocode = crate::enrich::labels::intern(value),
+                Primitive::DstHostPocode => f.dst_pocode = crate::enrich::labels::intern(value),
+                Primitive::SrcHostCoords | Primitive::DstHostCoords => return Err(bad()),
                 Primitive::OutVlan => f.out_vlan = value.parse().map_err(|_| bad())?,
                 Primitive::LocalPref => f.local_pref = value.parse().map_err(|_| bad())?,
                 Primitive::Med => f.med = value.parse().map_err(|_| bad())?,

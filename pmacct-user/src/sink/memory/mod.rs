@@ -18,9 +18,10 @@ use serde_json::{Map, Value};
 pub use filter::{Filter, FilterError};
 pub use protocol::{Request, Response, SortBy, TableStats};
 
+use super::print::columns::Column;
 use super::print::value::{json_is_string, write_value};
 use super::{Sink, SinkError, WriteReport};
-use crate::aggregate::{FlushBatch, KeyedTable, PrimitiveSet};
+use crate::aggregate::{FlushBatch, KeyedTable, Primitive, PrimitiveSet};
 use crate::config::PluginConfig;
 use crate::record::{Counters, FlowFields};
 
@@ -149,6 +150,15 @@ pub fn entry_json(set: PrimitiveSet, k: &FlowFields, c: &Counters) -> Map<String
     let mut m = Map::new();
     let mut s = String::new();
     for p in set.iter() {
+        if matches!(p, Primitive::SrcHostCoords | Primitive::DstHostCoords) {
+            // Two numbers, as in pmacct's JSON (`lat_ip_src`, `lon_ip_src`).
+            for col in [Column::Prim(p), Column::Lon(p)] {
+                let v = crate::sink::print::geo::coord(p, k, col != Column::Prim(p));
+                let v = serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number);
+                m.insert(col.json_key().into_owned(), v);
+            }
+            continue;
+        }
         s.clear();
         write_value(&mut s, p, k, c);
         let v = if json_is_string(p) {

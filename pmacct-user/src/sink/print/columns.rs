@@ -1,7 +1,9 @@
 //! The columns a print plugin writes, in pmacct 1.7's order: the aggregate's primitives, a
 //! `sum_*` primitive in its `src_` column, `timestamp_min` / `timestamp_max` after
 //! `timestamp_arrival` when stitching is on, the custom primitives (`aggregate_primitives`) last
-//! in `aggregate` order; `flows` is a counter, not a column.
+//! in `aggregate` order; `flows` is a counter, not a column. A `*_host_coords` primitive is two
+//! columns, latitude then longitude. JSON puts the GeoIP keys after `port_dst` (pmacct's
+//! `compose_json` order), the other outputs after `TOS`.
 
 use std::borrow::Cow;
 
@@ -13,6 +15,9 @@ use crate::record::{Counters, FlowFields};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Column {
     Prim(Primitive),
+    /// The longitude of `src_host_coords` / `dst_host_coords` (the primitive's own column is
+    /// the latitude).
+    Lon(Primitive),
     /// `timestamp_min`: start of the first flow of the aggregate (stitching).
     StampMin,
     /// `timestamp_max`: end of the last flow of the aggregate (stitching).
@@ -26,6 +31,7 @@ pub enum Column {
 fn rank(c: Column) -> u16 {
     let at = |p: Primitive| u16::from(p as u8) * 4;
     match c {
+        Column::Lon(p) => at(p) + 1,
         Column::Prim(Primitive::SumHost) => at(Primitive::SrcHost),
         Column::Prim(Primitive::SumNet) => at(Primitive::SrcNet),
         Column::Prim(Primitive::SumAs) => at(Primitive::SrcAs),
@@ -38,11 +44,26 @@ fn rank(c: Column) -> u16 {
     }
 }
 
+/// Sort key of a column in JSON: [`rank`], except the GeoIP columns, which pmacct's JSON puts
+/// right after `port_dst`.
+fn json_rank(c: Column) -> u32 {
+    let r = |c| u32::from(rank(c));
+    match c {
+        Column::Prim(p) | Column::Lon(p) if p.is_geoip() => {
+            r(Column::Prim(Primitive::DstPort)) * 32 + 1 + r(c)
+                - r(Column::Prim(Primitive::SrcHostCountry))
+        }
+        _ => r(c) * 32,
+    }
+}
+
 /// A plugin's columns and whether it prints the `flows` counter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Columns {
     pub cols: Vec<Column>,
     pub flows: bool,
+    /// `cols` in JSON order.
+    pub json: Vec<Column>,
 }
 
 impl Columns {
@@ -50,16 +71,24 @@ impl Columns {
     pub fn new(set: PrimitiveSet, stitching: bool) -> Columns {
         let mut cols: Vec<Column> =
             set.iter().filter(|p| *p != Primitive::Flows).map(Column::Prim).collect();
+        for p in [Primitive::SrcHostCoords, Primitive::DstHostCoords] {
+            if set.contains(p) {
+                cols.push(Column::Lon(p));
+            }
+        }
         if stitching {
             cols.extend([Column::StampMin, Column::StampMax]);
         }
         cols.sort_by_key(|c| rank(*c));
-        Columns { cols, flows: set.contains(Primitive::Flows) }
+        let mut json = cols.clone();
+        json.sort_by_key(|c| json_rank(*c));
+        Columns { cols, flows: set.contains(Primitive::Flows), json }
     }
 
     /// These columns and the custom primitives `custom` (registry indices), in that order.
     pub fn with_custom(mut self, custom: &[usize]) -> Columns {
         self.cols.extend(custom.iter().map(|i| Column::Custom(*i)));
+        self.json.extend(custom.iter().map(|i| Column::Custom(*i)));
         self
     }
 
@@ -74,6 +103,8 @@ impl Column {
     pub fn header(self) -> Cow<'static, str> {
         match self {
             Column::Prim(p) => Cow::Borrowed(p.header()),
+            Column::Lon(Primitive::DstHostCoords) => Cow::Borrowed("DH_LON"),
+            Column::Lon(_) => Cow::Borrowed("SH_LON"),
             Column::StampMin => Cow::Borrowed("TIMESTAMP_MIN"),
             Column::StampMax => Cow::Borrowed("TIMESTAMP_MAX"),
             Column::Custom(i) => Cow::Owned(custom_name(i)),
@@ -84,6 +115,8 @@ impl Column {
     pub fn json_key(self) -> Cow<'static, str> {
         match self {
             Column::Prim(p) => Cow::Borrowed(p.json_key()),
+            Column::Lon(Primitive::DstHostCoords) => Cow::Borrowed("lon_ip_dst"),
+            Column::Lon(_) => Cow::Borrowed("lon_ip_src"),
             Column::StampMin => Cow::Borrowed("timestamp_min"),
             Column::StampMax => Cow::Borrowed("timestamp_max"),
             Column::Custom(i) => Cow::Owned(custom_name(i)),
@@ -94,6 +127,7 @@ impl Column {
     pub fn json_is_string(self) -> bool {
         match self {
             Column::Prim(p) => json_is_string(p),
+            Column::Lon(_) => false,
             Column::StampMin | Column::StampMax | Column::Custom(_) => true,
         }
     }
@@ -102,6 +136,7 @@ impl Column {
     pub fn write(self, out: &mut String, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
         match self {
             Column::Prim(p) => write_value_ts(out, p, k, c, ts),
+            Column::Lon(p) => out.push_str(&super::geo::c_f(super::geo::coord(p, k, true))),
             // pmacct's compose_timestamp with microseconds, like the timestamp_* primitives.
             Column::StampMin => out.push_str(&ts.format_us(c.first_us)),
             Column::StampMax => out.push_str(&ts.format_us(c.last_us)),
@@ -115,9 +150,32 @@ impl Column {
         }
     }
 
+    /// Appends the value as pmacct's JSON has it (before quoting): as [`Column::write`],
+    /// except coordinates, which are jansson reals there.
+    pub fn write_json(self, out: &mut String, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
+        match self {
+            Column::Prim(p @ (Primitive::SrcHostCoords | Primitive::DstHostCoords))
+            | Column::Lon(p) => {
+                let lon = matches!(self, Column::Lon(_));
+                out.push_str(
+                    &super::geo::json_real(super::geo::coord(p, k, lon)).unwrap_or_default(),
+                );
+            }
+            _ => self.write(out, k, c, ts),
+        }
+    }
+
     /// True when pmacct's JSON leaves this column out for key `k` (a custom string that is not
-    /// valid UTF-8).
+    /// valid UTF-8, a coordinate jansson cannot encode).
     pub fn json_omitted(self, k: &FlowFields) -> bool {
+        match self {
+            Column::Prim(p @ (Primitive::SrcHostCoords | Primitive::DstHostCoords))
+            | Column::Lon(p) => {
+                let lon = matches!(self, Column::Lon(_));
+                return !super::geo::coord(p, k, lon).is_finite();
+            }
+            _ => {}
+        }
         let Column::Custom(i) = self else { return false };
         let vals = crate::aggregate::custom::values(k.custom);
         crate::aggregate::custom::defined()
@@ -129,6 +187,7 @@ impl Column {
     pub fn formatted_width(self) -> (usize, usize) {
         match self {
             Column::Prim(p) => super::formatted::column(p),
+            Column::Lon(p) => super::formatted::column(p),
             Column::StampMin | Column::StampMax => (30, 1),
             Column::Custom(i) => (custom_width(i), 2),
         }
@@ -137,7 +196,7 @@ impl Column {
     /// Width of the formatted header cell.
     pub fn header_width(self) -> usize {
         match self {
-            Column::Prim(p) => super::formatted::header_width(p),
+            Column::Prim(p) | Column::Lon(p) => super::formatted::header_width(p),
             Column::StampMin | Column::StampMax => 31,
             Column::Custom(i) => custom_width(i) + 2,
         }
@@ -177,5 +236,51 @@ mod tests {
             ]
         );
         assert!(c.flows);
+    }
+
+    #[test]
+    fn geoip_columns_follow_pmacct() {
+        let set = PrimitiveSet::parse(
+            "dst_host_coords, src_host_pocode, proto, dst_port, src_host_country, tos, \
+             sampling_rate, src_host_coords, dst_host_country, dst_host_pocode",
+        )
+        .unwrap();
+        let c = Columns::new(set, false);
+        let names: Vec<_> = c.cols.iter().map(|c| c.header()).collect();
+        assert_eq!(
+            names,
+            [
+                "DST_PORT",
+                "PROTOCOL",
+                "TOS",
+                "SH_COUNTRY",
+                "DH_COUNTRY",
+                "SH_POCODE",
+                "DH_POCODE",
+                "SH_LAT",
+                "SH_LON",
+                "DH_LAT",
+                "DH_LON",
+                "SAMPLING_RATE"
+            ]
+        );
+        let keys: Vec<_> = c.json.iter().map(|c| c.json_key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "port_dst",
+                "country_ip_src",
+                "country_ip_dst",
+                "pocode_ip_src",
+                "pocode_ip_dst",
+                "lat_ip_src",
+                "lon_ip_src",
+                "lat_ip_dst",
+                "lon_ip_dst",
+                "ip_proto",
+                "tos",
+                "sampling_rate"
+            ]
+        );
     }
 }

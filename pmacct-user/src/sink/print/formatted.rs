@@ -39,6 +39,10 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::TcpFlags => (3, 8),
         Primitive::Proto => (10, 2),
         Primitive::Tos => (3, 4),
+        Primitive::SrcHostCountry | Primitive::DstHostCountry => (5, 7),
+        Primitive::SrcHostPocode | Primitive::DstHostPocode => (12, 2),
+        // "%-8f  " per coordinate (latitude and longitude columns alike).
+        Primitive::SrcHostCoords | Primitive::DstHostCoords => (8, 2),
         Primitive::SamplingRate => (7, 7),
         Primitive::OutVlan => (8, 2),
         Primitive::LocalPref | Primitive::SrcLocalPref => (7, 2),
@@ -74,6 +78,8 @@ pub const fn column(p: Primitive) -> (usize, usize) {
 pub const fn header_width(p: Primitive) -> usize {
     match p {
         Primitive::SamplingDirection => 19,
+        // "SH_LAT        ", "SH_LON        "...
+        Primitive::SrcHostCoords | Primitive::DstHostCoords => 14,
         _ => {
             let (w, s) = column(p);
             w + s

@@ -1,5 +1,5 @@
 //! `print_output: json` (pmacct's `compose_json` handlers, jansson `JSON_PRESERVE_ORDER`):
-//! `event_type`, columns in print order, `stamp_inserted`/`stamp_updated` when history is
+//! `event_type`, columns in pmacct's JSON order ([`Columns::json`]), `stamp_inserted`/`stamp_updated` when history is
 //! set, then `flows` (with the `flows` primitive), `packets`, `bytes`.
 
 use super::columns::Columns;
@@ -44,7 +44,7 @@ pub fn row_cols(
 ) {
     out.push_str("{\"event_type\": \"purge\"");
     let mut val = String::with_capacity(48);
-    for col in &cols.cols {
+    for col in &cols.json {
         if col.json_omitted(k) {
             continue;
         }
@@ -52,7 +52,7 @@ pub fn row_cols(
         out.push_str(&col.json_key());
         out.push_str("\": ");
         val.clear();
-        col.write(&mut val, k, c, ts);
+        col.write_json(&mut val, k, c, ts);
         if col.json_is_string() {
             push_json_str(out, &val);
         } else {

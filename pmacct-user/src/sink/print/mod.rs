@@ -19,6 +19,7 @@
 pub mod columns;
 pub mod csv;
 pub mod formatted;
+pub mod geo;
 pub mod json;
 pub mod value;
 

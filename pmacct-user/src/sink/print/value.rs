@@ -221,6 +221,10 @@ pub fn json_is_string(p: Primitive) -> bool {
                 | Primitive::SumHost
                 | Primitive::SumNet
                 | Primitive::SumMac
+                | Primitive::SrcHostCountry
+                | Primitive::DstHostCountry
+                | Primitive::SrcHostPocode
+                | Primitive::DstHostPocode
         )
 }
 
@@ -316,6 +320,15 @@ pub fn write_value_ts(
             Ok(())
         }
         Primitive::Tos => write!(out, "{}", k.tos),
+        Primitive::SrcHostCountry
+        | Primitive::DstHostCountry
+        | Primitive::SrcHostPocode
+        | Primitive::DstHostPocode
+        | Primitive::SrcHostCoords
+        | Primitive::DstHostCoords => {
+            super::geo::write(out, p, k);
+            Ok(())
+        }
         Primitive::SamplingRate => write!(out, "{}", k.sampling_rate),
         Primitive::OutVlan => write!(out, "{}", k.out_vlan),
         Primitive::LocalPref => write!(out, "{}", k.local_pref),

@@ -255,6 +255,25 @@ impl State<'_> {
         Ok(())
     }
 
+    /// `geoipv2_file` (global in pmacct: "plugin name not supported ... Globalized"): the file
+    /// must open as a MaxMind DB (pmacct would only warn and print empty values).
+    pub(super) fn geoipv2_key(&mut self, line: &Line) -> Result<(), ConfigError> {
+        if let Some(name) = &line.plugin {
+            self.warnings.push(format!(
+                "line {}: `geoipv2_file[{name}]`: pmacct does not support a plugin name here; applied to every plugin, as pmacct does",
+                line.number
+            ));
+        }
+        let path = self.ctx.base_dir.join(&line.value);
+        if let Err(e) = crate::enrich::geoip::GeoDb::open(&path) {
+            return Err(self.err(line, e.reason));
+        }
+        for p in &mut self.config.plugins {
+            p.geoipv2_file = Some(path.clone());
+        }
+        Ok(())
+    }
+
     /// `aggregate` names that are no built-in primitive must be defined in
     /// `aggregate_primitives`: an unknown primitive is an error, as in pmacct.
     pub(super) fn check_custom_names(&self) -> Result<(), ConfigError> {

@@ -218,6 +218,8 @@ fields! {
     export_proto_version: u16, export_proto_seqno: u32, export_proto_sysid: u32,
     nexthop: ip,
     custom: u32,
+    tunnel_src_mac: mac, tunnel_dst_mac: mac, tunnel_src_ip: ip, tunnel_dst_ip: ip,
+    tunnel_proto: u8, tunnel_tos: u8, tunnel_src_port: u16, tunnel_dst_port: u16, vni: u32,
 }
 
 impl Layout {

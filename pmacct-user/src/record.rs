@@ -200,6 +200,31 @@ pub struct FlowFields {
     /// `dst_host_coords`.
     pub dst_lat: u64,
     pub dst_lon: u64,
+    // The tunnelled (inner) packet's headers, pmacct's `tunnel_*` primitives
+    // (`pkt_tunnel_primitives`): pmacctd and sfacctd fill them from the frame inside a VXLAN
+    // (UDP port 4789) payload, sfacctd also from an IP-in-IP payload. They stay empty for a
+    // packet that is not tunnelled, for NetFlow/IPFIX (which only carry `vxlan`), and on the XDP
+    // path: its kernel parser does not look inside tunnels, so a plugin fed by XDP that
+    // aggregates on a tunnel primitive sees it unset.
+    /// Inner source MAC (`tunnel_src_mac`).
+    pub tunnel_src_mac: [u8; 6],
+    /// Inner destination MAC (`tunnel_dst_mac`).
+    pub tunnel_dst_mac: [u8; 6],
+    /// Inner source address (`tunnel_src_host`); `0.0.0.0` stands for pmacct's "no address"
+    /// (family 0, printed empty).
+    pub tunnel_src_ip: IpAddr,
+    /// Inner destination address (`tunnel_dst_host`), likewise.
+    pub tunnel_dst_ip: IpAddr,
+    /// Inner IP protocol (`tunnel_proto`).
+    pub tunnel_proto: u8,
+    /// Inner ToS / traffic class (`tunnel_tos`).
+    pub tunnel_tos: u8,
+    /// Inner TCP/UDP source port (`tunnel_src_port`).
+    pub tunnel_src_port: u16,
+    /// Inner TCP/UDP destination port (`tunnel_dst_port`).
+    pub tunnel_dst_port: u16,
+    /// VXLAN network identifier, 24 bits (`vxlan`, pmacct's `tunnel_id`).
+    pub vni: u32,
 }
 
 impl Default for FlowFields {
@@ -276,6 +301,15 @@ impl Default for FlowFields {
             src_lon: 0,
             dst_lat: 0,
             dst_lon: 0,
+            tunnel_src_mac: [0; 6],
+            tunnel_dst_mac: [0; 6],
+            tunnel_src_ip: zero,
+            tunnel_dst_ip: zero,
+            tunnel_proto: 0,
+            tunnel_tos: 0,
+            tunnel_src_port: 0,
+            tunnel_dst_port: 0,
+            vni: 0,
         }
     }
 }
@@ -417,6 +451,15 @@ impl std::hash::Hash for FlowFields {
             src_lon,
             dst_lat,
             dst_lon,
+            tunnel_src_mac,
+            tunnel_dst_mac,
+            tunnel_src_ip,
+            tunnel_dst_ip,
+            tunnel_proto,
+            tunnel_tos,
+            tunnel_src_port,
+            tunnel_dst_port,
+            vni,
         } = self;
         // The fields most aggregates use get a word each; the rest are folded (xor of rotated
         // words: cheap ALU work instead of a multiply per field). Equality is still decided by
@@ -474,10 +517,28 @@ impl std::hash::Hash for FlowFields {
         );
         mix(*src_lat ^ src_lon.rotate_left(32), 15);
         mix(*dst_lat ^ dst_lon.rotate_left(32), 17);
-        for (i, ip) in
-            [peer_src_ip, peer_dst_ip, post_nat_src_ip, post_nat_dst_ip, nexthop, src_net, dst_net]
-                .into_iter()
-                .enumerate()
+        mix(mac_word(tunnel_src_mac) ^ mac_word(tunnel_dst_mac).rotate_left(24), 45);
+        mix(
+            u64::from(*tunnel_proto)
+                | u64::from(*tunnel_tos) << 8
+                | u64::from(*tunnel_src_port) << 16
+                | u64::from(*tunnel_dst_port) << 32
+                | u64::from(*vni) << 40,
+            51,
+        );
+        for (i, ip) in [
+            peer_src_ip,
+            peer_dst_ip,
+            post_nat_src_ip,
+            post_nat_dst_ip,
+            nexthop,
+            src_net,
+            dst_net,
+            tunnel_src_ip,
+            tunnel_dst_ip,
+        ]
+        .into_iter()
+        .enumerate()
         {
             let (w, f) = ip_word(ip);
             let r = 9 + 10 * i as u32;

@@ -232,6 +232,8 @@ fields! {
     custom: u32,
     src_country: cc, dst_country: cc, src_pocode: u32, dst_pocode: u32,
     src_lat: u64, src_lon: u64, dst_lat: u64, dst_lon: u64,
+    tunnel_src_mac: mac, tunnel_dst_mac: mac, tunnel_src_ip: ip, tunnel_dst_ip: ip,
+    tunnel_proto: u8, tunnel_tos: u8, tunnel_src_port: u16, tunnel_dst_port: u16, vni: u32,
 }
 
 impl Layout {

@@ -101,6 +101,17 @@ primitives! {
     MplsLabelTop => "mpls_label_top", "MPLS_LABEL_TOP", "mpls_label_top";
     MplsLabelBottom => "mpls_label_bottom", "MPLS_LABEL_BOTTOM", "mpls_label_bottom";
     MplsStackDepth => "mpls_stack_depth", "MPLS_STACK_DEPTH", "mpls_stack_depth";
+    // The tunnelled (inner) packet's headers: pmacctd and sfacctd only (see
+    // `FlowFields::tunnel_src_mac`); `vxlan` also from NetFlow v9/IPFIX layer2SegmentId.
+    TunnelSrcMac => "tunnel_src_mac", "TUNNEL_SRC_MAC", "tunnel_mac_src";
+    TunnelDstMac => "tunnel_dst_mac", "TUNNEL_DST_MAC", "tunnel_mac_dst";
+    TunnelSrcHost => "tunnel_src_host", "TUNNEL_SRC_IP", "tunnel_ip_src";
+    TunnelDstHost => "tunnel_dst_host", "TUNNEL_DST_IP", "tunnel_ip_dst";
+    TunnelProto => "tunnel_proto", "TUNNEL_PROTOCOL", "tunnel_ip_proto";
+    TunnelTos => "tunnel_tos", "TUNNEL_TOS", "tunnel_tos";
+    TunnelSrcPort => "tunnel_src_port", "TUNNEL_SRC_PORT", "tunnel_port_src";
+    TunnelDstPort => "tunnel_dst_port", "TUNNEL_DST_PORT", "tunnel_port_dst";
+    Vxlan => "vxlan", "VXLAN", "vxlan";
     TimestampStart => "timestamp_start", "TIMESTAMP_START", "timestamp_start";
     TimestampEnd => "timestamp_end", "TIMESTAMP_END", "timestamp_end";
     TimestampArrival => "timestamp_arrival", "TIMESTAMP_ARRIVAL", "timestamp_arrival";
@@ -357,6 +368,31 @@ impl PrimitiveSet {
             src_lon: if has(Primitive::SrcHostCoords) { fields.src_lon } else { 0 },
             dst_lat: if has(Primitive::DstHostCoords) { fields.dst_lat } else { 0 },
             dst_lon: if has(Primitive::DstHostCoords) { fields.dst_lon } else { 0 },
+            tunnel_src_mac: if has(Primitive::TunnelSrcMac) {
+                fields.tunnel_src_mac
+            } else {
+                [0; 6]
+            },
+            tunnel_dst_mac: if has(Primitive::TunnelDstMac) {
+                fields.tunnel_dst_mac
+            } else {
+                [0; 6]
+            },
+            tunnel_src_ip: if has(Primitive::TunnelSrcHost) {
+                fields.tunnel_src_ip
+            } else {
+                zero_ip
+            },
+            tunnel_dst_ip: if has(Primitive::TunnelDstHost) {
+                fields.tunnel_dst_ip
+            } else {
+                zero_ip
+            },
+            tunnel_proto: if has(Primitive::TunnelProto) { fields.tunnel_proto } else { 0 },
+            tunnel_tos: if has(Primitive::TunnelTos) { fields.tunnel_tos } else { 0 },
+            tunnel_src_port: if has(Primitive::TunnelSrcPort) { fields.tunnel_src_port } else { 0 },
+            tunnel_dst_port: if has(Primitive::TunnelDstPort) { fields.tunnel_dst_port } else { 0 },
+            vni: if has(Primitive::Vxlan) { fields.vni } else { 0 },
         }
     }
 }

@@ -16,6 +16,9 @@ mod l3;
 mod l4;
 #[cfg(test)]
 mod tests;
+mod tunnel;
+
+pub use tunnel::UDP_PORT_VXLAN;
 
 use crate::record::FlowRecord;
 
@@ -133,8 +136,21 @@ pub fn parse_with(
 }
 
 /// [`parse_with`] into a caller's [`Packet`], which must be `Packet::default()` (no copy of the
-/// result on the way out: the per-sample and per-datagram paths call this).
+/// result on the way out: the per-sample and per-datagram paths call this). A VXLAN packet's
+/// inner headers go to the `tunnel_*` fields and its VNI to `vni`.
 pub fn parse_into(
+    link: LinkType,
+    data: &[u8],
+    opts: &DecodeOptions,
+    pkt: &mut Packet,
+) -> Result<(), DecodeError> {
+    parse_plain(link, data, opts, pkt)?;
+    tunnel::vxlan(data, opts, pkt);
+    Ok(())
+}
+
+/// [`parse_into`] without looking inside tunnels.
+fn parse_plain(
     link: LinkType,
     data: &[u8],
     opts: &DecodeOptions,

@@ -59,13 +59,17 @@ impl Default for PcapWriter {
 impl PcapWriter {
     /// Appends a datagram from `src` to UDP `port`, one second after the previous one.
     pub fn datagram(&mut self, src: Ipv4Addr, port: u16, payload: &[u8]) {
-        let fr = frame(src, port, payload);
+        self.frame(&frame(src, port, payload));
+    }
+
+    /// Appends a whole Ethernet frame, one second after the previous one.
+    pub fn frame(&mut self, fr: &[u8]) {
         let len = u32::try_from(fr.len()).expect("frame length");
         self.bytes.extend_from_slice(&(1_700_000_000 + self.frames).to_le_bytes());
         self.bytes.extend_from_slice(&0u32.to_le_bytes());
         self.bytes.extend_from_slice(&len.to_le_bytes());
         self.bytes.extend_from_slice(&len.to_le_bytes());
-        self.bytes.extend_from_slice(&fr);
+        self.bytes.extend_from_slice(fr);
         self.frames += 1;
     }
 

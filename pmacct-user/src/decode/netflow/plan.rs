@@ -14,7 +14,9 @@
 
 use std::net::IpAddr;
 
-use super::fields::{HeaderCtx, RecordSampling, Slot, label, ntp_us, port_bytes as port};
+use super::fields::{
+    HeaderCtx, RecordSampling, Slot, label, ntp_us, port_bytes as port, vxlan_vni,
+};
 use super::template::Slots;
 use super::wire::{ipv4, ipv6, mac, uint};
 use crate::record::{FlowFields, FlowRecord};
@@ -61,6 +63,7 @@ enum Set {
     PostNatDstPort,
     NatEvent,
     FwdStatus,
+    Vni,
     Direction,
     Bytes,
     Packets,
@@ -207,6 +210,7 @@ impl Plan {
         let nonempty = |s: Slot| t.get(s).filter(|l| l.len >= 1);
         op(nonempty(NAT_EVENT).or_else(|| nonempty(NSEL_FW_EVENT)), Set::NatEvent);
         op(nonempty(FWD_STATUS), Set::FwdStatus);
+        op(t.get(LAYER2_SEGMENT_ID).filter(|l| l.len == 8), Set::Vni);
         op(t.get(DIRECTION).filter(|l| l.len == 1), Set::Direction);
         op(t.first_uint(&[IN_BYTES, FLOW_BYTES, OUT_BYTES, L2_OCTETS]), Set::Bytes);
         op(t.first_uint(&[IN_PKTS, FLOW_PKTS, OUT_PKTS]), Set::Packets);
@@ -408,6 +412,7 @@ impl Plan {
                 Set::PostNatDstPort => f.post_nat_dst_port = port(b),
                 Set::NatEvent => f.nat_event = b.first().copied().unwrap_or(0),
                 Set::FwdStatus => f.fwd_status = b.first().copied().unwrap_or(0),
+                Set::Vni => f.vni = vxlan_vni(b),
                 Set::Direction => {
                     f.direction = match b {
                         [0] => 1,

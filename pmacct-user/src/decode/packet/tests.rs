@@ -286,3 +286,5 @@ fn truncation_at_every_offset() {
         }
     }
 }
+
+mod vxlan;

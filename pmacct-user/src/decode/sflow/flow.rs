@@ -79,6 +79,11 @@ pub(super) struct FlowState {
     pub tag2: u64,
     /// Records skipped as unknown (counted per agent).
     pub unknown_records: u32,
+    /// The tunnelled packet of a sampled header (pmacct's `sppi` and `vni`).
+    pub tunnel: header::Tunnel,
+    /// This state is a tunnel's inner packet: pmacct's `sppi` has no `sppi` of its own, so
+    /// tunnels are followed one level deep.
+    pub inner: bool,
 }
 
 fn truncated(what: &'static str) -> SflowError {
@@ -310,6 +315,15 @@ impl FlowState {
             export_proto_seqno: cx.seq,
             export_proto_sysid: cx.sub_agent,
             nexthop: self.next_hop.unwrap_or(zero4),
+            tunnel_src_mac: self.tunnel.src_mac,
+            tunnel_dst_mac: self.tunnel.dst_mac,
+            tunnel_src_ip: self.tunnel.src_ip,
+            tunnel_dst_ip: self.tunnel.dst_ip,
+            tunnel_proto: self.tunnel.proto,
+            tunnel_tos: self.tunnel.tos,
+            tunnel_src_port: self.tunnel.src_port,
+            tunnel_dst_port: self.tunnel.dst_port,
+            vni: self.tunnel.vni,
             ..FlowFields::default()
         };
         let counters = Counters {

@@ -11,10 +11,15 @@
 //! - MPLS (Ethernet type 0x8847/0x8848, or header protocol 13): the label stack is walked to the
 //!   bottom of stack and the payload parsed as raw IP by its version nibble.
 //!
+//! - tunnels (`decodeVXLAN`, and IP-in-IP in `decodeIPV4`/`decodeIPV6`): UDP to port 4789 with
+//!   the 8-byte VXLAN header sampled and its I flag set gives the VNI and an inner Ethernet
+//!   frame; IP protocol 4 or 94 an inner IPv4 packet. The inner packet is decoded with these
+//!   same rules into the `tunnel_*` fields (one level deep).
+//!
 //! Where pmacct and the shared parser differ we keep the parser's (more complete) reading: QinQ
 //! (pmacct reads one 0x8100 tag only and drops the sample), 802.1ad outer tags.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use super::flow::FlowState;
 use crate::decode::packet::{self, DecodeError, Layer, LinkType};
@@ -31,8 +36,12 @@ const ETHERTYPE_8021Q: u16 = 0x8100;
 const ETHERTYPE_8021AD: u16 = 0x88A8;
 const ETHERTYPE_MPLS: u16 = 0x8847;
 const ETHERTYPE_MPLS_MULTI: u16 = 0x8848;
+const IPPROTO_IPENCAP: u8 = 4;
 const IPPROTO_TCP: u8 = 6;
 const IPPROTO_UDP: u8 = 17;
+const IPPROTO_IPIP: u8 = 94;
+const VXLAN_HDR: usize = 8;
+const VXLAN_FLAG_I: u8 = 0x08;
 /// pmacct reads a transport header only when 8 bytes of it were sampled.
 const L4_MIN: usize = 8;
 
@@ -178,6 +187,95 @@ fn apply(pkt: &packet::Packet, data: &[u8], st: &mut FlowState) {
             st.tcp_flags = pkt.record.counters.tcp_flags;
         }
     }
+    if st.inner {
+        return;
+    }
+    let Some(l4) = pkt.l4_offset.and_then(|off| data.get(off..)) else { return };
+    match f.proto {
+        IPPROTO_UDP if l4_ok && f.dst_port == packet::UDP_PORT_VXLAN => {
+            vxlan(l4.get(L4_MIN..).unwrap_or_default(), st);
+        }
+        IPPROTO_IPENCAP | IPPROTO_IPIP => {
+            let mut inner = FlowState { inner: true, ..FlowState::default() };
+            // pmacct takes the payload for IPv4 whatever its version nibble says.
+            ip(LinkType::IPV4, l4, 0, &mut inner);
+            inner.got_v4 = true;
+            inner.got_v6 = false;
+            st.tunnel = Tunnel::of(&inner);
+        }
+        _ => {}
+    }
+}
+
+/// The tunnelled packet's fields of a sample (pmacct's `sppi`, read by the `SF_tunnel_*`
+/// handlers, and the sample's `vni`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Tunnel {
+    pub src_mac: [u8; 6],
+    pub dst_mac: [u8; 6],
+    pub src_ip: IpAddr,
+    pub dst_ip: IpAddr,
+    pub proto: u8,
+    pub tos: u8,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub vni: u32,
+}
+
+impl Default for Tunnel {
+    fn default() -> Self {
+        let zero = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        Tunnel {
+            src_mac: [0; 6],
+            dst_mac: [0; 6],
+            src_ip: zero,
+            dst_ip: zero,
+            proto: 0,
+            tos: 0,
+            src_port: 0,
+            dst_port: 0,
+            vni: 0,
+        }
+    }
+}
+
+impl Tunnel {
+    /// What the `SF_tunnel_*` handlers take from an inner sample.
+    fn of(inner: &FlowState) -> Tunnel {
+        let zero = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let (src_ip, dst_ip) = if inner.got_v4 {
+            (IpAddr::V4(Ipv4Addr::from(inner.src_v4)), IpAddr::V4(Ipv4Addr::from(inner.dst_v4)))
+        } else if inner.got_v6 {
+            (IpAddr::V6(Ipv6Addr::from(inner.src_v6)), IpAddr::V6(Ipv6Addr::from(inner.dst_v6)))
+        } else {
+            (zero, zero)
+        };
+        let l4 = inner.proto == IPPROTO_TCP || inner.proto == IPPROTO_UDP;
+        Tunnel {
+            src_mac: inner.eth_src,
+            dst_mac: inner.eth_dst,
+            src_ip,
+            dst_ip,
+            proto: inner.proto,
+            tos: inner.tos,
+            src_port: if l4 { inner.src_port } else { 0 },
+            dst_port: if l4 { inner.dst_port } else { 0 },
+            vni: 0,
+        }
+    }
+}
+
+/// pmacct's `decodeVXLAN` on the UDP payload `vx`: nothing unless the 8-byte header is there
+/// with the I flag; then the VNI and the inner Ethernet frame.
+fn vxlan(vx: &[u8], st: &mut FlowState) {
+    let (Some(hdr), Some(frame)) = (vx.get(..VXLAN_HDR), vx.get(VXLAN_HDR..)) else { return };
+    let [flags, _, _, _, a, b, c, _] = *hdr else { return };
+    if flags & VXLAN_FLAG_I == 0 {
+        return;
+    }
+    let mut inner = FlowState { inner: true, ..FlowState::default() };
+    ethernet(frame, &mut inner);
+    st.tunnel = Tunnel { vni: u32::from_be_bytes([0, a, b, c]), ..Tunnel::of(&inner) };
 }
 
 /// An MPLS label stack at `offset`: records the labels, then parses the IP payload below the
@@ -213,5 +311,74 @@ fn mpls(hdr: &[u8], mut offset: usize, st: &mut FlowState) {
             ip(LinkType::IPV6, hdr, offset, st);
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ipv4(proto: u8, tos: u8, src: [u8; 4], dst: [u8; 4], l4: &[u8]) -> Vec<u8> {
+        let mut v = vec![0x45, tos, 0, (20 + l4.len()) as u8, 0, 0, 0, 0, 64, proto, 0, 0];
+        v.extend_from_slice(&src);
+        v.extend_from_slice(&dst);
+        v.extend_from_slice(l4);
+        v
+    }
+
+    fn eth(src_last: u8, etype: u16, l3: &[u8]) -> Vec<u8> {
+        let mut v = vec![2, 0, 0, 0, 0, 9, 2, 0, 0, 0, 0, src_last];
+        v.extend_from_slice(&etype.to_be_bytes());
+        v.extend_from_slice(l3);
+        v
+    }
+
+    fn vxlan_frame(flags: u8) -> Vec<u8> {
+        let l4 = [0x04, 0x57, 0, 80, 0, 0, 0, 0, 0, 0, 0, 0, 0x50, 0x18, 0, 0];
+        let inner =
+            eth(0xAA, ETHERTYPE_IPV4, &ipv4(6, 0x28, [192, 168, 1, 1], [192, 168, 1, 2], &l4));
+        let mut udp = vec![0x9c, 0x40, 0x12, 0xb5, 0, 0, 0, 0, flags, 0, 0, 0, 0, 0x13, 0x88, 0];
+        udp.extend(inner);
+        eth(1, ETHERTYPE_IPV4, &ipv4(17, 0, [10, 0, 0, 1], [10, 0, 0, 2], &udp))
+    }
+
+    fn decode(hdr: &[u8]) -> FlowState {
+        let mut st = FlowState::default();
+        decode_header(HEADER_ETHERNET, hdr, &mut st);
+        st
+    }
+
+    #[test]
+    fn vxlan_with_the_i_flag_only() {
+        let t = decode(&vxlan_frame(0x08)).tunnel;
+        assert_eq!((t.vni, t.src_mac[5], t.proto, t.tos), (5000, 0xAA, 6, 0x28));
+        assert_eq!((t.src_ip, t.src_port, t.dst_port), ("192.168.1.1".parse().unwrap(), 1111, 80));
+        // sfacctd skips the whole tunnel without the I flag.
+        assert_eq!(decode(&vxlan_frame(0x00)).tunnel, Tunnel::default());
+    }
+
+    #[test]
+    fn ip_in_ip_is_a_tunnel() {
+        let inner = ipv4(17, 0x10, [172, 16, 0, 1], [172, 16, 0, 2], &[0, 7, 0, 9, 0, 8, 0, 0]);
+        let st = decode(&eth(1, ETHERTYPE_IPV4, &ipv4(4, 0, [10, 0, 0, 1], [10, 0, 0, 2], &inner)));
+        assert_eq!((st.proto, st.src_port), (4, 0));
+        let t = st.tunnel;
+        assert_eq!(
+            (t.src_ip, t.proto, t.tos, t.dst_port),
+            ("172.16.0.1".parse().unwrap(), 17, 0x10, 9)
+        );
+        assert_eq!((t.src_mac, t.vni), ([0; 6], 0));
+    }
+
+    #[test]
+    fn truncated_tunnels_never_panic() {
+        let full = vxlan_frame(0x08);
+        for cut in 0..=full.len() {
+            let t = decode(&full[..cut]).tunnel;
+            // The VNI needs the 8-byte UDP header and the 8-byte VXLAN header.
+            assert_eq!(t.vni == 5000, cut >= 14 + 20 + 16, "cut at {cut}");
+            // Ports need 8 bytes of the inner TCP header.
+            assert_eq!(t.dst_port == 80, cut >= 14 + 20 + 16 + 14 + 20 + 8, "cut at {cut}");
+        }
     }
 }

@@ -93,7 +93,9 @@ pub fn field_mask_for(set: PrimitiveSet) -> u32 {
     mask
 }
 
-/// Converts a kernel key into record fields.
+/// Converts a kernel key into record fields. The kernel parser does not look inside tunnels:
+/// the `tunnel_*` fields and `vni` stay empty, so a plugin fed by XDP that aggregates on a
+/// tunnel primitive or `vxlan` prints them unset.
 pub fn key_to_fields(key: &FlowKey) -> FlowFields {
     let addr = |b: &[u8; 16]| match key.family {
         4 => IpAddr::V4(Ipv4Addr::new(b[0], b[1], b[2], b[3])),

@@ -35,6 +35,8 @@ fn address(p: Primitive, k: &FlowFields) -> IpAddr {
         Primitive::PostNatDstHost => k.post_nat_dst_ip,
         Primitive::SrcNet => k.src_net,
         Primitive::DstNet => k.dst_net,
+        Primitive::TunnelSrcHost => k.tunnel_src_ip,
+        Primitive::TunnelDstHost => k.tunnel_dst_ip,
         _ => k.src_ip,
     }
 }

@@ -67,6 +67,8 @@ fn is_address(p: Primitive) -> bool {
             | Primitive::PostNatDstHost
             | Primitive::SrcNet
             | Primitive::DstNet
+            | Primitive::TunnelSrcHost
+            | Primitive::TunnelDstHost
     )
 }
 

@@ -147,6 +147,15 @@ impl Filter {
                 Primitive::MplsStackDepth => {
                     f.mpls_stack_depth = value.parse().map_err(|_| bad())?
                 }
+                Primitive::TunnelSrcMac => f.tunnel_src_mac = parse_mac(value).ok_or_else(bad)?,
+                Primitive::TunnelDstMac => f.tunnel_dst_mac = parse_mac(value).ok_or_else(bad)?,
+                Primitive::TunnelSrcHost => f.tunnel_src_ip = ip()?,
+                Primitive::TunnelDstHost => f.tunnel_dst_ip = ip()?,
+                Primitive::TunnelProto => f.tunnel_proto = parse_proto(value).ok_or_else(bad)?,
+                Primitive::TunnelTos => f.tunnel_tos = value.parse().map_err(|_| bad())?,
+                Primitive::TunnelSrcPort => f.tunnel_src_port = value.parse().map_err(|_| bad())?,
+                Primitive::TunnelDstPort => f.tunnel_dst_port = value.parse().map_err(|_| bad())?,
+                Primitive::Vxlan => f.vni = value.parse().map_err(|_| bad())?,
                 // Timestamps filter on Unix microseconds.
                 Primitive::TimestampStart => {
                     f.timestamp_start = value.parse().map_err(|_| bad())?

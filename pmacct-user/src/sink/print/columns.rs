@@ -132,6 +132,11 @@ impl Column {
         }
     }
 
+    /// `tunnel_src_host` / `tunnel_dst_host`, whose unset value prints empty.
+    pub fn is_tunnel_host(self) -> bool {
+        matches!(self, Column::Prim(Primitive::TunnelSrcHost | Primitive::TunnelDstHost))
+    }
+
     /// Appends the value as pmacct prints it.
     pub fn write(self, out: &mut String, k: &FlowFields, c: &Counters, ts: TimestampFormat) {
         match self {

@@ -59,6 +59,12 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::MplsLabelTop => (7, 9),
         Primitive::MplsLabelBottom => (7, 12),
         Primitive::MplsStackDepth => (2, 16),
+        Primitive::TunnelSrcMac | Primitive::TunnelDstMac => (17, 2),
+        Primitive::TunnelSrcHost | Primitive::TunnelDstHost => (45, 2),
+        Primitive::TunnelProto => (10, 7),
+        Primitive::TunnelTos => (3, 9),
+        Primitive::TunnelSrcPort | Primitive::TunnelDstPort => (5, 12),
+        Primitive::Vxlan => (8, 2),
         Primitive::TimestampStart
         | Primitive::TimestampEnd
         | Primitive::TimestampArrival
@@ -123,6 +129,10 @@ fn columns_row(
         let (w, s) = col.formatted_width();
         let before = out.len();
         col.write(out, k, c, ts);
+        // pmacct prints an address it does not have (family 0) as `::` here, empty in CSV.
+        if out.len() == before && col.is_tunnel_host() {
+            out.push_str("::");
+        }
         let used = out.len() - before;
         pad(out, used, w, s);
     }

@@ -218,6 +218,11 @@ pub fn json_is_string(p: Primitive) -> bool {
                 | Primitive::TimestampEnd
                 | Primitive::TimestampArrival
                 | Primitive::TimestampExport
+                | Primitive::TunnelSrcMac
+                | Primitive::TunnelDstMac
+                | Primitive::TunnelSrcHost
+                | Primitive::TunnelDstHost
+                | Primitive::TunnelProto
                 | Primitive::SumHost
                 | Primitive::SumNet
                 | Primitive::SumMac
@@ -241,6 +246,13 @@ fn write_bgp_string(out: &mut String, id: u32) -> std::fmt::Result {
     let s = crate::enrich::labels::name(id);
     out.extend(s.chars().map(|c| if c == ' ' { '_' } else { c }));
     Ok(())
+}
+
+/// An address pmacct may hold at family 0 (printed as an empty string): ours is `0.0.0.0`.
+fn write_unset_empty(out: &mut String, ip: &IpAddr) {
+    if !ip.is_unspecified() || ip.is_ipv6() {
+        write_ip(out, ip);
+    }
 }
 
 /// pmacct's `sampling_direction` letter for [`FlowFields::direction`].
@@ -287,9 +299,7 @@ pub fn write_value_ts(
         Primitive::PeerDstIp => {
             // pmacct keeps a next hop nobody set at address family 0, which `addr_to_str`
             // prints as an empty string; 0.0.0.0 is our "unset".
-            if !k.peer_dst_ip.is_unspecified() || k.peer_dst_ip.is_ipv6() {
-                write_ip(out, &k.peer_dst_ip);
-            }
+            write_unset_empty(out, &k.peer_dst_ip);
             Ok(())
         }
         Primitive::InIface => write!(out, "{}", k.in_iface),
@@ -376,6 +386,32 @@ pub fn write_value_ts(
         Primitive::MplsLabelTop => write!(out, "{}", k.mpls_label_top),
         Primitive::MplsLabelBottom => write!(out, "{}", k.mpls_label_bottom),
         Primitive::MplsStackDepth => write!(out, "{}", k.mpls_stack_depth),
+        Primitive::TunnelSrcMac => {
+            write_mac(out, &k.tunnel_src_mac);
+            Ok(())
+        }
+        Primitive::TunnelDstMac => {
+            write_mac(out, &k.tunnel_dst_mac);
+            Ok(())
+        }
+        // pmacct keeps no address (family 0) for a packet that is not tunnelled and prints it
+        // empty; 0.0.0.0 is our "unset".
+        Primitive::TunnelSrcHost => {
+            write_unset_empty(out, &k.tunnel_src_ip);
+            Ok(())
+        }
+        Primitive::TunnelDstHost => {
+            write_unset_empty(out, &k.tunnel_dst_ip);
+            Ok(())
+        }
+        Primitive::TunnelProto => {
+            write_proto(out, k.tunnel_proto);
+            Ok(())
+        }
+        Primitive::TunnelTos => write!(out, "{}", k.tunnel_tos),
+        Primitive::TunnelSrcPort => write!(out, "{}", k.tunnel_src_port),
+        Primitive::TunnelDstPort => write!(out, "{}", k.tunnel_dst_port),
+        Primitive::Vxlan => write!(out, "{}", k.vni),
         Primitive::TimestampStart => {
             out.push_str(&ts.format_us(k.timestamp_start));
             Ok(())

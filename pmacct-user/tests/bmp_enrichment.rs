@@ -40,6 +40,12 @@ const PLUGINS: &[(&str, &str)] = &[
     ),
     ("src", "src_as_path, src_std_comm, src_lrg_comm, src_local_pref, src_med, peer_src_as"),
     ("nets", "src_net, dst_net, src_as, dst_as"),
+    // JSON puts the source-side BGP keys after peer_ip_dst (pmacct's compose_json order).
+    (
+        "json",
+        "src_host, dst_host, std_comm, as_path, med, peer_dst_ip, src_std_comm, src_as_path, \
+         src_med, peer_src_as",
+    ),
 ];
 
 fn conf(udp: u16, port: u16, out: &Path) -> String {
@@ -58,6 +64,9 @@ fn conf(udp: u16, port: u16, out: &Path) -> String {
     for (name, aggregate) in PLUGINS {
         s += &format!("aggregate[{name}]: {aggregate}\n");
         s += &format!("print_output_file[{name}]: {}\n", out.join(name).display());
+        if *name == "json" {
+            s += "print_output[json]: json\n";
+        }
     }
     s
 }

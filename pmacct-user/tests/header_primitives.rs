@@ -16,7 +16,10 @@ fn export_time_and_fw_event_print_what_nfacctd_prints() {
         PluginSpec::new("csv", &[("aggregate", "dst_host, timestamp_export, fw_event")]),
         PluginSpec::new(
             "json",
-            &[("aggregate", "proto, timestamp_export, timestamp_start"), ("print_output", "json")],
+            &[
+                ("aggregate", "proto, timestamp_export, timestamp_start, export_proto_version"),
+                ("print_output", "json"),
+            ],
         ),
         PluginSpec::new(
             "formatted",

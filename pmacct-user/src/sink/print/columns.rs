@@ -44,16 +44,114 @@ fn rank(c: Column) -> u16 {
     }
 }
 
-/// Sort key of a column in JSON: [`rank`], except the GeoIP columns, which pmacct's JSON puts
-/// right after `port_dst`.
+/// pmacct 1.7.7's JSON key order (`compose_json`'s handler order, plugin_cmn_json.c), which
+/// differs from the CSV column order for the source-side BGP primitives (after `peer_ip_dst`),
+/// the GeoIP ones (after `port_dst`) and `timestamp_export` (after `export_proto_sysid`).
+/// `out_vlan` and `fwd_status`, which 1.7.7 does not have, sit by their CSV neighbours.
+const JSON_ORDER: &[Primitive] = {
+    use Primitive::*;
+    &[
+        Tag,
+        Tag2,
+        Label,
+        Class,
+        SrcMac,
+        DstMac,
+        Vlan,
+        OutVlan,
+        Cos,
+        Etype,
+        SrcAs,
+        DstAs,
+        StdComm,
+        ExtComm,
+        LrgComm,
+        AsPath,
+        LocalPref,
+        Med,
+        PeerSrcAs,
+        PeerDstAs,
+        PeerSrcIp,
+        PeerDstIp,
+        SrcStdComm,
+        SrcExtComm,
+        SrcLrgComm,
+        SrcAsPath,
+        SrcLocalPref,
+        SrcMed,
+        InIface,
+        OutIface,
+        MplsVpnRd,
+        MplsPwId,
+        SrcHost,
+        SrcNet,
+        DstHost,
+        DstNet,
+        SrcMask,
+        DstMask,
+        SrcPort,
+        DstPort,
+        SrcHostCountry,
+        DstHostCountry,
+        SrcHostPocode,
+        DstHostPocode,
+        SrcHostCoords,
+        DstHostCoords,
+        TcpFlags,
+        Proto,
+        Tos,
+        SamplingRate,
+        SamplingDirection,
+        PostNatSrcHost,
+        PostNatDstHost,
+        PostNatSrcPort,
+        PostNatDstPort,
+        NatEvent,
+        FwdStatus,
+        MplsLabelTop,
+        MplsLabelBottom,
+        MplsStackDepth,
+        TunnelSrcMac,
+        TunnelDstMac,
+        TunnelSrcHost,
+        TunnelDstHost,
+        TunnelProto,
+        TunnelTos,
+        TunnelSrcPort,
+        TunnelDstPort,
+        Vxlan,
+        TimestampStart,
+        TimestampEnd,
+        TimestampArrival,
+        ExportProtoSeqno,
+        ExportProtoVersion,
+        ExportProtoSysid,
+        TimestampExport,
+    ]
+};
+
+/// Sort key of a column in JSON: its place in [`JSON_ORDER`] (a `sum_*` at its `src_`
+/// primitive, the stitching stamps right after `timestamp_arrival`, custom primitives last).
 fn json_rank(c: Column) -> u32 {
-    let r = |c| u32::from(rank(c));
+    let at = |p: Primitive| {
+        let p = match p {
+            Primitive::SumHost => Primitive::SrcHost,
+            Primitive::SumNet => Primitive::SrcNet,
+            Primitive::SumAs => Primitive::SrcAs,
+            Primitive::SumPort => Primitive::SrcPort,
+            Primitive::SumMac => Primitive::SrcMac,
+            p => p,
+        };
+        // Unlisted (none today): after everything listed, in CSV order.
+        let i = JSON_ORDER.iter().position(|q| *q == p).unwrap_or(JSON_ORDER.len() + p as usize);
+        i as u32 * 4
+    };
     match c {
-        Column::Prim(p) | Column::Lon(p) if p.is_geoip() => {
-            r(Column::Prim(Primitive::DstPort)) * 32 + 1 + r(c)
-                - r(Column::Prim(Primitive::SrcHostCountry))
-        }
-        _ => r(c) * 32,
+        Column::Prim(p) => at(p),
+        Column::Lon(p) => at(p) + 1,
+        Column::StampMin => at(Primitive::TimestampArrival) + 1,
+        Column::StampMax => at(Primitive::TimestampArrival) + 2,
+        Column::Custom(_) => u32::MAX,
     }
 }
 
@@ -241,6 +339,47 @@ mod tests {
             ]
         );
         assert!(c.flows);
+    }
+
+    #[test]
+    fn json_keys_follow_pmacct_compose_json() {
+        let set = PrimitiveSet::parse(
+            "src_std_comm, std_comm, src_med, peer_dst_ip, in_iface, timestamp_export, \
+             export_proto_sysid, timestamp_arrival, as_path, src_as_path",
+        )
+        .unwrap();
+        let c = Columns::new(set, true);
+        let keys: Vec<_> = c.json.iter().map(|c| c.json_key()).collect();
+        assert_eq!(
+            keys,
+            [
+                "comms",
+                "as_path",
+                "peer_ip_dst",
+                "comms_src",
+                "as_path_src",
+                "med_src",
+                "iface_in",
+                "timestamp_arrival",
+                "timestamp_min",
+                "timestamp_max",
+                "export_proto_sysid",
+                "timestamp_export"
+            ]
+        );
+        // Every key primitive has its JSON place.
+        for p in Primitive::ALL {
+            let derived = matches!(
+                p,
+                Primitive::Flows
+                    | Primitive::SumHost
+                    | Primitive::SumNet
+                    | Primitive::SumAs
+                    | Primitive::SumPort
+                    | Primitive::SumMac
+            );
+            assert!(derived || JSON_ORDER.contains(p), "{p:?} missing from JSON_ORDER");
+        }
     }
 
     #[test]

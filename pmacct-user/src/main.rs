@@ -99,6 +99,10 @@ struct QueryCli {
     /// Memory plugin socket (pmacct `imt_path`; `pmacct -p`).
     #[arg(short = 'p', long, default_value = pmacct_user::sink::memory::DEFAULT_IMT_PATH)]
     socket: PathBuf,
+    /// Show every aggregate (`pmacct -s`): what a query without `-T`, `-M`, `-e` or `--stats`
+    /// does anyway; accepted so pmacct client command lines work unchanged.
+    #[arg(short = 's', long = "show")]
+    _show: bool,
     /// Top N aggregates (`pmacct -T`); 0 shows all (`pmacct -s`).
     #[arg(short = 'T', long, default_value_t = 0)]
     top: usize,

@@ -115,11 +115,23 @@ pub fn render_table(resp: &Response) -> String {
             cols.push(Column::Lon(p));
         }
     }
+    // Custom primitives (`aggregate_primitives`) print last, under their names, as wide as
+    // their definitions make them (pmacct's `pmacct -s` does the same).
+    let custom: Vec<(&str, usize)> = resp
+        .primitives
+        .iter()
+        .filter_map(|n| resp.custom.iter().find(|c| &c.name == n))
+        .map(|c| (c.name.as_str(), c.width))
+        .collect();
     let mut out = String::new();
     for c in &cols {
         let h = c.header();
         out.push_str(&h);
         pad(&mut out, h.len(), c.header_width());
+    }
+    for (name, width) in &custom {
+        out.push_str(name);
+        pad(&mut out, name.len(), width + 2);
     }
     out.push_str("PACKETS               BYTES\n");
     let text = |v: Option<&Value>| match v {
@@ -142,6 +154,12 @@ pub fn render_table(resp: &Response) -> String {
             out.push_str(&v);
             pad(&mut out, v.len(), w);
             pad(&mut out, 0, s);
+        }
+        for (name, width) in &custom {
+            let v = text(e.get(*name));
+            out.push_str(&v);
+            pad(&mut out, v.len(), *width);
+            pad(&mut out, 0, 2);
         }
         let pk = text(e.get("packets"));
         out.push_str(&pk);

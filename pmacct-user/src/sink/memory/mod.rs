@@ -16,7 +16,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 pub use filter::{Filter, FilterError};
-pub use protocol::{Request, Response, SortBy, TableStats};
+pub use protocol::{CustomColumn, Request, Response, SortBy, TableStats};
 
 use super::print::columns::Column;
 use super::print::value::{json_is_string, write_value};
@@ -31,6 +31,8 @@ pub const DEFAULT_IMT_PATH: &str = "/tmp/collect.pipe";
 #[derive(Debug, Default)]
 struct State {
     primitives: PrimitiveSet,
+    /// Custom primitives of the aggregate (registry indices, `aggregate` order).
+    custom: Vec<usize>,
     /// Keyed compactly: the table is what a memory plugin's footprint is made of.
     entries: KeyedTable,
     updates: u64,
@@ -44,8 +46,19 @@ pub struct MemoryTable(Arc<Mutex<State>>);
 impl MemoryTable {
     /// An empty table for aggregate `primitives`.
     pub fn new(primitives: PrimitiveSet) -> Self {
-        let entries = KeyedTable::new(primitives);
-        MemoryTable(Arc::new(Mutex::new(State { primitives, entries, ..Default::default() })))
+        Self::with_custom(primitives, Vec::new())
+    }
+
+    /// An empty table for aggregate `primitives` and the custom primitives `custom` (registry
+    /// indices of [`crate::aggregate::custom`]).
+    pub fn with_custom(primitives: PrimitiveSet, custom: Vec<usize>) -> Self {
+        let mut layout = crate::aggregate::compact::Layout::of(primitives);
+        if !custom.is_empty() {
+            layout = layout.with_custom();
+        }
+        let entries = KeyedTable::with_layout(layout);
+        let st = State { primitives, custom, entries, ..Default::default() };
+        MemoryTable(Arc::new(Mutex::new(st)))
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -92,7 +105,20 @@ impl MemoryTable {
     fn try_handle(&self, req: &Request) -> Result<Response, FilterError> {
         let mut st = self.lock();
         let set = st.primitives;
-        let primitives = set.iter().map(|p| p.name().to_string()).collect();
+        let defs = crate::aggregate::custom::defined();
+        let custom: Vec<CustomColumn> = st
+            .custom
+            .iter()
+            .filter_map(|i| defs.get(*i))
+            .map(|d| CustomColumn { name: d.name.clone(), width: d.formatted_width() })
+            .collect();
+        let primitives = set
+            .iter()
+            .map(|p| p.name().to_string())
+            .chain(custom.iter().map(|c| c.name.clone()))
+            .collect();
+        let cust = st.custom.clone();
+        let entry_json = |set, k: &FlowFields, c: &Counters| entry_json_custom(set, &cust, k, c);
         Ok(match req {
             Request::Top { by, n, filter } => {
                 let f = Filter::parse(filter.as_deref().unwrap_or(""))?;
@@ -107,7 +133,7 @@ impl MemoryTable {
                     rows.truncate(*n);
                 }
                 let entries = rows.into_iter().map(|(k, c)| entry_json(set, &k, c)).collect();
-                Response { ok: true, primitives, entries, ..Default::default() }
+                Response { ok: true, primitives, custom, entries, ..Default::default() }
             }
             Request::Match { filter } => {
                 let f = Filter::parse(filter)?;
@@ -117,7 +143,7 @@ impl MemoryTable {
                     .filter(|(k, c)| f.matches(k, c))
                     .map(|(k, c)| entry_json(set, &k, c))
                     .collect();
-                Response { ok: true, primitives, entries, ..Default::default() }
+                Response { ok: true, primitives, custom, entries, ..Default::default() }
             }
             Request::Erase { filter } => {
                 let f = Filter::parse(filter.as_deref().unwrap_or(""))?;
@@ -147,6 +173,17 @@ impl MemoryTable {
 /// One aggregate as a pmacct-style JSON object (same keys and value types as the print
 /// plugin's JSON, without `event_type`).
 pub fn entry_json(set: PrimitiveSet, k: &FlowFields, c: &Counters) -> Map<String, Value> {
+    entry_json_custom(set, &[], k, c)
+}
+
+/// [`entry_json`] with the custom primitives `custom` (registry indices): strings under their
+/// names, as in pmacct's JSON.
+pub fn entry_json_custom(
+    set: PrimitiveSet,
+    custom: &[usize],
+    k: &FlowFields,
+    c: &Counters,
+) -> Map<String, Value> {
     let mut m = Map::new();
     let mut s = String::new();
     for p in set.iter() {
@@ -167,6 +204,12 @@ pub fn entry_json(set: PrimitiveSet, k: &FlowFields, c: &Counters) -> Map<String
             s.parse::<u64>().map(Value::from).unwrap_or_else(|_| Value::String(s.clone()))
         };
         m.insert(p.json_key().to_string(), v);
+    }
+    for i in custom {
+        let col = Column::Custom(*i);
+        s.clear();
+        col.write(&mut s, k, c, Default::default());
+        m.insert(col.json_key().into_owned(), Value::String(s.clone()));
     }
     m.insert("packets".into(), c.packets.into());
     m.insert("bytes".into(), c.bytes.into());
@@ -270,15 +313,15 @@ pub struct MemorySink {
 impl MemorySink {
     /// A sink whose table is served on `cfg.imt_path` (default [`DEFAULT_IMT_PATH`]).
     pub fn serve(cfg: &PluginConfig) -> Result<MemorySink, SinkError> {
-        // Built-in primitives only: custom ones (aggregate_primitives) are not kept here yet.
-        let builtin: Vec<&str> = cfg
+        let (builtin, custom): (Vec<&String>, Vec<&String>) = cfg
             .aggregate
             .iter()
-            .map(|n| n.trim())
-            .filter(|n| crate::aggregate::Primitive::from_name(n).is_some())
-            .collect();
-        let set = PrimitiveSet::parse(&builtin.join(",")).unwrap_or_default();
-        let table = MemoryTable::new(set);
+            .partition(|n| crate::aggregate::Primitive::from_name(n.trim()).is_some());
+        let names: Vec<&str> = builtin.iter().map(|n| n.trim()).collect();
+        let set = PrimitiveSet::parse(&names.join(",")).unwrap_or_default();
+        // The plugin validated its custom primitives already; the same lookup cannot fail here.
+        let custom = crate::aggregate::custom::select(cfg, &custom).unwrap_or_default();
+        let table = MemoryTable::with_custom(set, custom);
         let path = cfg.imt_path.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_IMT_PATH));
         let server = MemoryServer::start(&path, table.clone())?;
         Ok(MemorySink { table, _server: Some(server) })

@@ -53,6 +53,10 @@ pub struct Response {
     /// The table's aggregate, by pmacct primitive name, in print order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub primitives: Vec<String>,
+    /// The custom primitives (`aggregate_primitives`) among `primitives`, with their formatted
+    /// column width (the client has no definitions to work it out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom: Vec<CustomColumn>,
     /// Aggregates as pmacct JSON objects (keys `ip_src`, ..., `packets`, `bytes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entries: Vec<serde_json::Map<String, serde_json::Value>>,
@@ -62,6 +66,13 @@ pub struct Response {
     /// `stats`: table figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stats: Option<TableStats>,
+}
+
+/// A custom primitive of the table: its name (also its key in entries) and formatted width.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomColumn {
+    pub name: String,
+    pub width: usize,
 }
 
 /// `stats` reply body.

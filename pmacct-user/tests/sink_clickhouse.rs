@@ -84,6 +84,84 @@ profile = "legacy"
     assert_eq!(stamps.trim(), printed.len().to_string());
 }
 
+/// Custom primitives (`aggregate_primitives`) become `String` columns named as defined, holding
+/// what the print plugin prints for them.
+#[test]
+fn custom_primitives_land_as_printed() {
+    let ch = Clickhouse::start();
+    let dir = tempfile::tempdir().expect("tmp");
+    let prims = dir.path().join("primitives.lst");
+    std::fs::write(
+        &prims,
+        "name=src4\tfield_type=8\tlen=4\tsemantics=ip\n\
+         name=sport\tfield_type=7\tlen=2\tsemantics=u_int\n\
+         name=proto_x\tfield_type=4\tlen=1\tsemantics=hex\n",
+    )
+    .expect("primitives");
+    let csv = dir.path().join("print.csv");
+    let conf = dir.path().join("pmacct-rs.toml");
+    let agg = "dst_host, src4, sport, proto_x";
+    std::fs::write(
+        &conf,
+        format!(
+            r#"[daemon]
+metrics_listen = "127.0.0.1:0"
+
+[[collector]]
+type = "netflow"
+
+[[plugin]]
+name = "p"
+type = "print"
+output = "csv"
+output_file = "{}"
+refresh_time = 86400
+aggregate = "{agg}"
+aggregate_primitives = "{}"
+
+[[plugin]]
+name = "chc"
+type = "clickhouse"
+refresh_time = 86400
+aggregate = "{agg}"
+aggregate_primitives = "{}"
+[plugin.clickhouse]
+url = "{}"
+profile = "legacy"
+"#,
+            csv.display(),
+            prims.display(),
+            prims.display(),
+            ch.url()
+        ),
+    )
+    .expect("conf");
+    let pcap = shared("exports/pmacct_nfprobe_ipfix.pcap");
+    let out = Command::new(BIN)
+        .args(["replay", "--pcap"])
+        .arg(&pcap)
+        .arg("--config")
+        .arg(&conf)
+        .output()
+        .expect("replay");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let printed: BTreeSet<String> = std::fs::read_to_string(&csv)
+        .expect("print output")
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect();
+    let stored: BTreeSet<String> = ch
+        .query("SELECT ip_dst, src4, sport, proto_x, packets, bytes FROM default.pmacct_chc FORMAT CSV")
+        .lines()
+        .map(|l| l.replace('"', ""))
+        .collect();
+    assert!(printed.len() > 100, "only {} rows printed", printed.len());
+    let src4_set = |r: &String| r.split(',').nth(1).is_some_and(|v| v.contains('.'));
+    assert!(printed.iter().all(src4_set), "src4 (a custom ip primitive) printed");
+    assert_eq!(stored, printed);
+}
+
 #[test]
 fn a_mismatching_table_is_refused_naming_the_column() {
     let ch = Clickhouse::start();

@@ -38,11 +38,18 @@ pub struct ClickhouseSink {
 impl ClickhouseSink {
     /// Connects, creates the table if needed and checks its columns.
     pub fn start(plugin: &PluginConfig, cfg: &ClickhouseConfig) -> Result<Self, ClickhouseError> {
-        let set = PrimitiveSet::parse(&plugin.aggregate.join(","))
+        let (builtin, custom): (Vec<&String>, Vec<&String>) = plugin
+            .aggregate
+            .iter()
+            .partition(|n| crate::aggregate::Primitive::from_name(n.trim()).is_some());
+        let names: Vec<&str> = builtin.iter().map(|n| n.trim()).collect();
+        let set = PrimitiveSet::parse(&names.join(","))
+            .map_err(|_| ClickhouseError::Aggregate(plugin.name.clone()))?;
+        let custom = crate::aggregate::custom::select(plugin, &custom)
             .map_err(|_| ClickhouseError::Aggregate(plugin.name.clone()))?;
         let name = cfg.table.clone().unwrap_or_else(|| format!("pmacct_{}", plugin.name));
         let table = format!("{}.{}", cfg.database, name);
-        let schema = Schema::new(&table, set, cfg.profile);
+        let schema = Schema::new(&table, set, cfg.profile).with_custom(&custom);
         let client = http::Client::new(
             &cfg.url,
             cfg.user.clone(),

@@ -62,6 +62,16 @@ fn row(
 ) {
     for col in &schema.columns {
         match (col.kind, col.primitive) {
+            (Kind::Custom(i), _) => {
+                text.clear();
+                crate::sink::print::columns::Column::Custom(i).write(
+                    text,
+                    k,
+                    c,
+                    Default::default(),
+                );
+                string(out, text);
+            }
             (Kind::Address, Some(p)) if modern => {
                 let v6 = match address(p, k) {
                     IpAddr::V4(a) => a.to_ipv6_mapped(),

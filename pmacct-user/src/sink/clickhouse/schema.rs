@@ -25,6 +25,9 @@ pub enum Kind {
     Lat,
     /// `Float64`: its longitude (a coords primitive has both columns, as in pmacct's JSON).
     Lon,
+    /// `String`: a custom primitive (`aggregate_primitives`; its registry index), as pmacct
+    /// prints it.
+    Custom(usize),
 }
 
 /// One column.
@@ -134,6 +137,25 @@ impl Schema {
             });
         }
         Schema { table: table.into(), columns, profile }
+    }
+
+    /// These columns and one `String` column per custom primitive (registry indices of
+    /// [`crate::aggregate::custom`], in `aggregate` order), named as defined, before the
+    /// counters (pmacct's JSON puts them there too).
+    pub fn with_custom(mut self, custom: &[usize]) -> Schema {
+        let defs = crate::aggregate::custom::defined();
+        let at = self.columns.iter().position(|c| c.kind == Kind::Counter).unwrap_or(0);
+        let cols = custom.iter().filter_map(|i| {
+            let d = defs.get(*i)?;
+            Some(Column {
+                name: d.name.clone(),
+                primitive: None,
+                kind: Kind::Custom(*i),
+                ty: "String".into(),
+            })
+        });
+        self.columns.splice(at..at, cols);
+        self
     }
 
     /// `CREATE TABLE IF NOT EXISTS`: MergeTree partitioned by day, ordered by time then the

@@ -16,6 +16,29 @@ use pmacct_user::sink::clickhouse::{ClickhouseConfig, ClickhouseError, Clickhous
 
 const AGGREGATE: &str = "src_host, dst_host, src_port, dst_port, proto, tos";
 
+/// `pmacct-rs replay` of pmacct's nfprobe IPFIX export with `conf`.
+fn replay_ipfix(conf: &std::path::Path) {
+    let pcap = shared("exports/pmacct_nfprobe_ipfix.pcap");
+    let out = Command::new(BIN)
+        .args(["replay", "--pcap"])
+        .arg(&pcap)
+        .arg("--config")
+        .arg(conf)
+        .output()
+        .expect("replay");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The rows of a print plugin's CSV, header left out.
+fn printed_rows(csv: &std::path::Path) -> BTreeSet<String> {
+    std::fs::read_to_string(csv)
+        .expect("print output")
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn replayed_ipfix_lands_as_the_print_plugin_wrote_it() {
     let ch = Clickhouse::start();
@@ -53,22 +76,9 @@ profile = "legacy"
         ),
     )
     .expect("conf");
-    let pcap = shared("exports/pmacct_nfprobe_ipfix.pcap");
-    let out = Command::new(BIN)
-        .args(["replay", "--pcap"])
-        .arg(&pcap)
-        .arg("--config")
-        .arg(&conf)
-        .output()
-        .expect("replay");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    replay_ipfix(&conf);
 
-    let printed: BTreeSet<String> = std::fs::read_to_string(&csv)
-        .expect("print output")
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect();
+    let printed = printed_rows(&csv);
     let stored: BTreeSet<String> = ch
         .query(
             "SELECT ip_src, ip_dst, port_src, port_dst, ip_proto, tos, packets, bytes \
@@ -136,21 +146,8 @@ profile = "legacy"
         ),
     )
     .expect("conf");
-    let pcap = shared("exports/pmacct_nfprobe_ipfix.pcap");
-    let out = Command::new(BIN)
-        .args(["replay", "--pcap"])
-        .arg(&pcap)
-        .arg("--config")
-        .arg(&conf)
-        .output()
-        .expect("replay");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let printed: BTreeSet<String> = std::fs::read_to_string(&csv)
-        .expect("print output")
-        .lines()
-        .skip(1)
-        .map(str::to_string)
-        .collect();
+    replay_ipfix(&conf);
+    let printed = printed_rows(&csv);
     let stored: BTreeSet<String> = ch
         .query("SELECT ip_dst, src4, sport, proto_x, packets, bytes FROM default.pmacct_chc FORMAT CSV")
         .lines()

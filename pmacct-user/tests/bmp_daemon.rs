@@ -317,16 +317,7 @@ fn garbage_stream_is_closed_and_the_daemon_keeps_serving() {
 /// Drops what depends on arrival or on the connection: arrival times, the router's source
 /// port, and the times of `log_init`/`log_close`.
 fn comparable(line: &str) -> Vec<(String, Value)> {
-    let v: serde_json::Map<String, Value> = serde_json::from_str(line).expect("json");
-    let et = v.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
-    let mut keys: Vec<(usize, &str)> =
-        v.keys().map(|k| (line.find(&format!("\"{k}\":")).unwrap_or(0), k.as_str())).collect();
-    keys.sort_unstable();
-    keys.into_iter()
-        .filter(|(_, k)| !matches!(*k, "timestamp_arrival" | "bmp_router_port"))
-        .filter(|(_, k)| !(*k == "timestamp" && (et == "log_init" || et == "log_close")))
-        .map(|(_, k)| (k.to_string(), v.get(k).cloned().unwrap_or(Value::Null)))
-        .collect()
+    bmp_support::msglog::comparable_without(line, &["bmp_router_port"])
 }
 
 /// The same stream into pmbmpd 1.7.7 (when installed) and into us: the same lines, keys in

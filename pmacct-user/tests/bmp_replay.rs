@@ -8,6 +8,8 @@ use std::process::Command;
 
 use serde_json::Value;
 
+mod bmp_support;
+
 const BIN: &str = env!("CARGO_BIN_EXE_pmacct-rs");
 
 fn data(name: &str) -> std::path::PathBuf {
@@ -17,16 +19,7 @@ fn data(name: &str) -> std::path::PathBuf {
 /// Keys in file order with their values, without arrival times and `log_init`/`log_close`
 /// times (when the collector wrote them, not the router).
 fn comparable(line: &str) -> Vec<(String, Value)> {
-    let v: serde_json::Map<String, Value> = serde_json::from_str(line).expect("json");
-    let et = v.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
-    let mut keys: Vec<(usize, &str)> =
-        v.keys().map(|k| (line.find(&format!("\"{k}\":")).unwrap_or(0), k.as_str())).collect();
-    keys.sort_unstable();
-    keys.into_iter()
-        .filter(|(_, k)| *k != "timestamp_arrival")
-        .filter(|(_, k)| !(*k == "timestamp" && (et == "log_init" || et == "log_close")))
-        .map(|(_, k)| (k.to_string(), v.get(k).cloned().unwrap_or(Value::Null)))
-        .collect()
+    bmp_support::msglog::comparable_without(line, &[])
 }
 
 fn replay(dir: &Path, extra: &[&str]) -> Vec<String> {

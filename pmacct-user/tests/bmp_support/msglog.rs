@@ -39,13 +39,19 @@ pub fn has(lines: &[String], needle: &str) -> bool {
 /// source port, `log_init`/`log_close` times, `seq`, which is shared with other sessions and
 /// checked for order separately), keys in file order.
 pub fn comparable(line: &str) -> Vec<(String, Value)> {
+    comparable_without(line, &["bmp_router_port", "seq"])
+}
+
+/// A line's keys in file order with their values, without arrival times, the times of
+/// `log_init`/`log_close` (when the collector wrote them, not the router) and the keys `drop`.
+pub fn comparable_without(line: &str, drop: &[&str]) -> Vec<(String, Value)> {
     let v: serde_json::Map<String, Value> = serde_json::from_str(line).expect("json");
     let et = v.get("event_type").and_then(Value::as_str).unwrap_or("").to_string();
     let mut keys: Vec<(usize, &str)> =
         v.keys().map(|k| (line.find(&format!("\"{k}\":")).unwrap_or(0), k.as_str())).collect();
     keys.sort_unstable();
     keys.into_iter()
-        .filter(|(_, k)| !matches!(*k, "timestamp_arrival" | "bmp_router_port" | "seq"))
+        .filter(|(_, k)| *k != "timestamp_arrival" && !drop.contains(k))
         .filter(|(_, k)| !(*k == "timestamp" && (et == "log_init" || et == "log_close")))
         .map(|(_, k)| (k.to_string(), v.get(k).cloned().unwrap_or(Value::Null)))
         .collect()

@@ -5,6 +5,7 @@
 //! telegraf's test cases) rewrapped into a pcap. And packet offsets (`packet_ptr`) side by side
 //! with pmacctd on `traffic/small.pcap`.
 
+mod pcap_support;
 mod pmacct_side_by_side;
 
 use std::net::Ipv4Addr;
@@ -192,5 +193,118 @@ fn packet_ptr_primitives_match_pmacctd() {
         ),
     ];
     let failures = compare("pmacctd", "traffic/small", &global, &plugins, 1000);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// An IPv4 packet (`proto`, `l4` its transport header and payload) after `l2` (MACs, tags,
+/// labels, ethertype).
+fn ipv4_frame(l2: &[u8], src: u8, proto: u8, l4: &[u8]) -> Vec<u8> {
+    let mut f = l2.to_vec();
+    let total = u16::try_from(20 + l4.len()).expect("small");
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&total.to_be_bytes());
+    f.extend_from_slice(&[0, 1, 0, 0, 64, proto, 0, 0, 10, 0, 0, src, 192, 0, 2, 1]);
+    f.extend_from_slice(l4);
+    f
+}
+
+/// Frames with 802.1Q tags (one, two), MPLS labels, TCP and UDP payloads, VXLAN and ICMP.
+fn layered_capture(out: &Path) {
+    let macs = [2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2];
+    let l2 = |rest: &[u8]| [&macs[..], rest].concat();
+    let tcp = |sport: u16, data: &[u8]| {
+        let mut t = sport.to_be_bytes().to_vec();
+        t.extend_from_slice(&[0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0x20, 0, 0, 0, 0, 0]);
+        t.extend_from_slice(data);
+        t
+    };
+    let udp = |dport: u16, data: &[u8]| {
+        let mut u = 5000u16.to_be_bytes().to_vec();
+        u.extend_from_slice(&dport.to_be_bytes());
+        u.extend_from_slice(&u16::try_from(8 + data.len()).expect("small").to_be_bytes());
+        u.extend_from_slice(&[0, 0]);
+        u.extend_from_slice(data);
+        u
+    };
+    let vlan =
+        |vid: u16, next: u16| [0x81, 0, (vid >> 8) as u8, vid as u8, (next >> 8) as u8, next as u8];
+    let mut w = pcap_support::PcapWriter::default();
+    let frames = [
+        ipv4_frame(&l2(&[&vlan(100, 0x0800)[..]].concat()), 1, 6, &tcp(1111, b"GET /a HTTP/1.1")),
+        ipv4_frame(
+            &l2(&[&vlan(200, 0x8100)[..], &[0, 7, 0x08, 0x00]].concat()),
+            2,
+            17,
+            &udp(53, b"\x12\x34query"),
+        ),
+        // Two MPLS labels (16, 17), then IPv4.
+        ipv4_frame(
+            &l2(&[0x88, 0x47, 0, 1, 0, 64, 0, 1, 0x11, 64]),
+            3,
+            17,
+            &udp(123, b"ntp-payload"),
+        ),
+        // VXLAN (VNI 42) carrying an inner Ethernet frame.
+        ipv4_frame(
+            &l2(&[0x08, 0x00]),
+            4,
+            17,
+            &udp(
+                4789,
+                &[&[0x08, 0, 0, 0, 0, 0, 42, 0][..], &macs, &[0x08, 0x00, 0x45, 0]].concat(),
+            ),
+        ),
+        ipv4_frame(
+            &l2(&[0x08, 0x00]),
+            5,
+            1,
+            &[8, 0, 0xf7, 0xff, 0, 1, 0, 1, b'p', b'i', b'n', b'g'],
+        ),
+        ipv4_frame(&l2(&[0x08, 0x00]), 6, 6, &tcp(2222, b"")),
+    ];
+    for f in &frames {
+        for _ in 0..3 {
+            w.frame(f);
+        }
+    }
+    w.write(out);
+}
+
+/// `packet_ptr` on the `vlan`, `mpls` and `payload` layers with pmacctd, on frames built so
+/// each layer is there or not.
+#[test]
+fn packet_ptr_vlan_mpls_payload_match_pmacctd() {
+    if !available("pmacctd") {
+        eprintln!("pmacctd or shared data absent: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    let pcap = dir.path().join("layers.pcap");
+    layered_capture(&pcap);
+    let prims = dir.path().join("layers.lst");
+    std::fs::write(
+        &prims,
+        "name=tci\tpacket_ptr=vlan\tlen=2\tsemantics=u_int\n\
+         name=label0\tpacket_ptr=mpls\tlen=4\tsemantics=raw\n\
+         name=label1\tpacket_ptr=mpls+4\tlen=3\tsemantics=hex\n\
+         name=pl\tpacket_ptr=payload\tlen=4\tsemantics=raw\n\
+         name=pl_str\tpacket_ptr=payload\tlen=vlen\tsemantics=str\n",
+    )
+    .expect("primitives");
+    let global = format!("aggregate_primitives: {}\n", prims.display());
+    let plugins = vec![
+        PluginSpec::new("a", &[("aggregate", "src_host, tci, label0, label1, pl")]),
+        PluginSpec::new("b", &[("aggregate", "src_host, pl_str, tci"), ("print_output", "json")]),
+        PluginSpec::new(
+            "c",
+            &[("aggregate", "src_host, tci, label1, pl"), ("print_output", "formatted")],
+        ),
+    ];
+    let path = pcap.to_str().expect("utf-8");
+    // Without a port primitive pmacctd does not look for payloads (its handle_fragments).
+    let mut failures = compare("pmacctd", path, &global, &plugins, 12);
+    let mut with_ports = plugins;
+    with_ports.push(PluginSpec::new("d", &[("aggregate", "src_host, dst_port, pl, pl_str")]));
+    failures.extend(compare("pmacctd", path, &global, &with_ports, 16));
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

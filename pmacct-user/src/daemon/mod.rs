@@ -266,7 +266,15 @@ impl Daemon {
             return self.replay_exports(&sf, kind);
         }
         info!(path = %sf.path.display(), replay = sf.replay, "accounting capture file");
-        let opts = savefile::SavefileOptions::from_config(&sf);
+        let mut opts = savefile::SavefileOptions::from_config(&sf);
+        opts.payload_ptrs = self.config.plugins.iter().any(|p| {
+            p.aggregate.iter().any(|n| {
+                matches!(
+                    n.trim(),
+                    "src_port" | "dst_port" | "sum_port" | "tcpflags" | "flows" | "class"
+                )
+            })
+        });
         let mut last_tick = Instant::now();
         let mut pending: Vec<(usize, FlushBatch)> = Vec::new();
         let agg = &mut self.aggregator;

@@ -43,6 +43,10 @@ pub struct SavefileOptions {
     pub decode: DecodeOptions,
     /// `aggregate_primitives` read from packets (`packet_ptr`); `None`: none.
     pub custom: Option<std::sync::Arc<Vec<crate::aggregate::custom::CustomPrimitive>>>,
+    /// pmacctd's `handle_fragments`, on when a plugin aggregates ports, `tcpflags`, `flows` or
+    /// `class`: only then does it find the payload of TCP and UDP packets (and of any other IP
+    /// packet), so `packet_ptr=payload` primitives read nothing without it.
+    pub payload_ptrs: bool,
 }
 
 impl Default for SavefileOptions {
@@ -56,6 +60,7 @@ impl Default for SavefileOptions {
             drop_l4_truncated: false,
             decode: DecodeOptions::default(),
             custom: None,
+            payload_ptrs: true,
         }
     }
 }
@@ -166,12 +171,19 @@ impl Accountant {
         if let Some(defs) = &self.opts.custom {
             let f = &pkt.record.fields;
             let l4 = pkt.l4_offset.map(|o| (o, f.proto));
-            pkt.record.fields.custom = crate::aggregate::custom::from_packet(
-                defs,
+            let mut layers = crate::aggregate::custom::Layers::ethernet(
                 data,
                 Some((pkt.l3_offset, f.etype)),
                 l4,
             );
+            if !self.opts.payload_ptrs {
+                layers.payload = None;
+            }
+            if link != crate::decode::packet::LinkType::ETHERNET {
+                // No Ethernet header: no VLAN tag or MPLS label where eth_handler looks.
+                (layers.vlan, layers.mpls) = (None, None);
+            }
+            pkt.record.fields.custom = crate::aggregate::custom::from_packet(defs, data, &layers);
         }
         let f = &mut pkt.record.fields;
         f.sampling_rate = 1;

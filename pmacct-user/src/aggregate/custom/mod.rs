@@ -17,7 +17,7 @@ use std::fmt::Write as _;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 pub use intern::{Values, defined, install, intern, lookup, project, values};
-pub use packet::from_packet;
+pub use packet::{Layers, from_packet};
 pub use parse::{load, parse};
 
 /// How a custom primitive is presented.
@@ -55,6 +55,13 @@ pub enum Layer {
     L3,
     /// Transport header.
     L4,
+    /// The first 802.1Q tag of an Ethernet frame (its TCI).
+    Vlan,
+    /// The first MPLS label stack entry.
+    Mpls,
+    /// What follows the TCP/UDP header (past a VXLAN header on UDP port 4789); for other
+    /// protocols and non-first fragments, what follows the IP header.
+    Payload,
 }
 
 /// One `aggregate_primitives` entry.
@@ -130,6 +137,17 @@ impl CustomPrimitive {
             Semantics::Mac => 18,
         };
         w.max(self.name.len())
+    }
+
+    /// Width a formatted value is padded to: [`CustomPrimitive::formatted_width`], except for
+    /// an integer of a length pmacct cannot print (not 1, 2, 4 or 8 bytes): its value printer
+    /// then writes nothing, padding included, while the header keeps its width.
+    pub fn formatted_value_width(&self) -> usize {
+        match (self.semantics, self.len) {
+            (Semantics::UInt | Semantics::Hex, Some(1 | 2 | 4 | 8)) => self.formatted_width(),
+            (Semantics::UInt | Semantics::Hex, _) => 0,
+            _ => self.formatted_width(),
+        }
     }
 
     /// Appends the value (`None`: pmacct's zeroed buffer) as pmacct prints it.

@@ -110,12 +110,12 @@ fn parse_packet_ptr(v: &str) -> Result<PacketPtr, String> {
         "packet" | "mac" => Layer::Packet,
         "l3" => Layer::L3,
         "l4" => Layer::L4,
-        "vlan" | "mpls" | "payload" => {
-            return Err(format!("layer `{layer}` is not supported yet (packet, mac, l3, l4)"));
-        }
+        "vlan" => Layer::Vlan,
+        "mpls" => Layer::Mpls,
+        "payload" => Layer::Payload,
         _ => return Err(format!("unknown layer `{layer}`")),
     };
-    if proto.is_some() && layer == Layer::Packet {
+    if proto.is_some() && !matches!(layer, Layer::L3 | Layer::L4) {
         return Err("a protocol applies to l3 and l4 only".into());
     }
     Ok(PacketPtr { layer, proto, offset })

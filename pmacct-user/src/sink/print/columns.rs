@@ -292,7 +292,10 @@ impl Column {
             Column::Prim(p) => super::formatted::column(p),
             Column::Lon(p) => super::formatted::column(p),
             Column::StampMin | Column::StampMax => (30, 1),
-            Column::Custom(i) => (custom_width(i), 2),
+            Column::Custom(i) => (
+                crate::aggregate::custom::defined().get(i).map_or(0, |d| d.formatted_value_width()),
+                2,
+            ),
         }
     }
 

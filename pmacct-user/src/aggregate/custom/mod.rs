@@ -266,8 +266,13 @@ mod tests {
             win[0].packet_ptrs,
             [PacketPtr { layer: Layer::L4, proto: Some(6), offset: 14 }]
         );
-        let err = parse("name=x packet_ptr=payload+2 len=2 semantics=u_int\n", "f").unwrap_err();
-        assert!(err.to_string().contains("payload"), "{err}");
+        let pl = parse("name=x packet_ptr=payload+2 len=2 semantics=u_int\n", "f").unwrap();
+        assert_eq!(
+            pl[0].packet_ptrs,
+            [PacketPtr { layer: Layer::Payload, proto: None, offset: 2 }]
+        );
+        let err = parse("name=x packet_ptr=vlan:6 len=2 semantics=u_int\n", "f").unwrap_err();
+        assert!(err.to_string().contains("protocol"), "{err}");
         assert!(parse("name=x field_type=1 len=vlen semantics=u_int\n", "f").is_err());
         assert!(parse("name=src_host field_type=8 len=4 semantics=ip\n", "f").is_err());
     }

@@ -75,7 +75,7 @@ impl Daemon {
         }
         let mut aggregator = Aggregator::new(&new.plugins).context("plugins")?;
         if let Some(b) = &self.bmp {
-            aggregator.attach_rib(b.rib()).context("bgp_agent_map")?;
+            aggregator.attach_rib(b.rib()).context("bgp_agent_map / rpki_roas_file")?;
         }
         let missing = field_mask_for(aggregator.union_set()) & !self.xdp_field_mask;
         if missing != 0 && !self.datapaths.is_empty() {

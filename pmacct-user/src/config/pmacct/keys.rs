@@ -25,6 +25,9 @@
 //!   `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
+//! - RIB lookups: `bgp_agent_map`, `bgp_peer_src_as_type`, `bgp_src_*_type` (with
+//!   `bgp_src_roa_type`), `rpki_roas_file`; `rpki_rtr_cache` is an error (RPKI-RTR is not
+//!   supported), `rpki_rtr_cache_*` are ignored with a warning.
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   a CSV separator of more than one character.
 //! - `bmp_*` keys: see [`super::bmp`]; `amqp_*` and `kafka_*` keys of those plugins: see
@@ -275,7 +278,7 @@ impl State<'_> {
             "maps_refresh" => {
                 parse_bool(ctx, line)?;
                 self.warnings.push(format!(
-                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map and networks_file on SIGHUP (pmacct: SIGUSR2)",
+                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map, networks_file and rpki_roas_file on SIGHUP (pmacct: SIGUSR2)",
                     line.number
                 ));
             }
@@ -346,7 +349,20 @@ impl State<'_> {
             }
             "bgp_agent_map" | "bmp_agent_map" | "bgp_peer_src_as_type" | "bgp_src_std_comm_type"
             | "bgp_src_ext_comm_type" | "bgp_src_lrg_comm_type" | "bgp_src_as_path_type"
-            | "bgp_src_local_pref_type" | "bgp_src_med_type" => self.bgp_key(line)?,
+            | "bgp_src_local_pref_type" | "bgp_src_med_type" | "bgp_src_roa_type"
+            | "rpki_roas_file" => self.bgp_key(line)?,
+            "rpki_rtr_cache" => {
+                return Err(self.err(
+                    line,
+                    "the RPKI-RTR protocol is not supported; export the ROAs to a JSON file and use `rpki_roas_file`",
+                ));
+            }
+            "rpki_rtr_cache_version" | "rpki_rtr_cache_pipe_size" | "rpki_rtr_cache_ipprec" => {
+                self.warnings.push(format!(
+                    "line {}: `{}` ignored: rpki_rtr_cache is not supported",
+                    line.number, line.key
+                ));
+            }
             "debug" => {
                 if parse_bool(ctx, line)? {
                     self.config.daemon.log_level = "debug".into();

@@ -38,10 +38,52 @@ fn rank(c: Column) -> u16 {
     }
 }
 
+/// pmacct 1.7's JSON order of the BGP block (`compose_json`'s handlers), which differs from
+/// the print plugin's: the destination attributes, `roa_dst`, the peers, then the source
+/// attributes and `roa_src`.
+const JSON_BGP_ORDER: [Primitive; 20] = [
+    Primitive::SrcAs,
+    Primitive::DstAs,
+    Primitive::StdComm,
+    Primitive::ExtComm,
+    Primitive::LrgComm,
+    Primitive::AsPath,
+    Primitive::LocalPref,
+    Primitive::Med,
+    Primitive::DstRoa,
+    Primitive::PeerSrcAs,
+    Primitive::PeerDstAs,
+    Primitive::PeerSrcIp,
+    Primitive::PeerDstIp,
+    Primitive::SrcStdComm,
+    Primitive::SrcExtComm,
+    Primitive::SrcLrgComm,
+    Primitive::SrcAsPath,
+    Primitive::SrcLocalPref,
+    Primitive::SrcMed,
+    Primitive::SrcRoa,
+];
+
+/// Sort key of a column in JSON: [`rank`], with the BGP block (declared contiguously from
+/// `src_as`) in [`JSON_BGP_ORDER`].
+fn json_rank(c: Column) -> u16 {
+    let p = match c {
+        Column::Prim(Primitive::SumAs) => Primitive::SrcAs,
+        Column::Prim(p) => p,
+        _ => return rank(c),
+    };
+    match JSON_BGP_ORDER.iter().position(|x| *x == p) {
+        Some(i) => u16::from(Primitive::SrcAs as u8) * 4 + u16::try_from(i * 4).unwrap_or(0),
+        None => rank(c),
+    }
+}
+
 /// A plugin's columns and whether it prints the `flows` counter.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Columns {
     pub cols: Vec<Column>,
+    /// The same columns in JSON order.
+    pub json_cols: Vec<Column>,
     pub flows: bool,
 }
 
@@ -54,12 +96,15 @@ impl Columns {
             cols.extend([Column::StampMin, Column::StampMax]);
         }
         cols.sort_by_key(|c| rank(*c));
-        Columns { cols, flows: set.contains(Primitive::Flows) }
+        let mut json_cols = cols.clone();
+        json_cols.sort_by_key(|c| json_rank(*c));
+        Columns { cols, json_cols, flows: set.contains(Primitive::Flows) }
     }
 
     /// These columns and the custom primitives `custom` (registry indices), in that order.
     pub fn with_custom(mut self, custom: &[usize]) -> Columns {
         self.cols.extend(custom.iter().map(|i| Column::Custom(*i)));
+        self.json_cols.extend(custom.iter().map(|i| Column::Custom(*i)));
         self
     }
 

@@ -1,5 +1,6 @@
 //! `print_output: json` (pmacct's `compose_json` handlers, jansson `JSON_PRESERVE_ORDER`):
-//! `event_type`, columns in print order, `stamp_inserted`/`stamp_updated` when history is
+//! `event_type`, columns in print order (the BGP block in pmacct's JSON order),
+//! `stamp_inserted`/`stamp_updated` when history is
 //! set, then `flows` (with the `flows` primitive), `packets`, `bytes`.
 
 use super::columns::Columns;
@@ -44,7 +45,7 @@ pub fn row_cols(
 ) {
     out.push_str("{\"event_type\": \"purge\"");
     let mut val = String::with_capacity(48);
-    for col in &cols.cols {
+    for col in &cols.json_cols {
         if col.json_omitted(k) {
             continue;
         }

@@ -12,7 +12,8 @@
 //! - `u`: 10.2.0.0/16 (no ROA; the covering 10.0.0.0/8 is not consulted) and 192.168.10.0/24
 //!   (no route).
 //!
-//! Rows are compared in CSV, JSON (its key order differs from the print order) and formatted
+//! The BMP msglog's route lines carry `roa` too (each route validated alone: `v`, `i`, `u`);
+//! they are compared line by line. Rows are compared in CSV, JSON (its key order differs from the print order) and formatted
 //! output.
 
 mod bmp_flows_support;
@@ -22,7 +23,10 @@ mod pmacct_side_by_side;
 
 use std::path::Path;
 
+use std::collections::BTreeMap;
+
 use bmp_support::gobgp;
+use bmp_support::msglog::{comparable, exporter_session, s};
 use pmacct_side_by_side::{available, rows};
 
 const ROUTES: &[(&str, &str)] = &[
@@ -114,6 +118,29 @@ fn roa_states_match_nfacctd() {
         let as_src = states.iter().any(|l| l.split(',').next() == Some(s));
         let as_dst = states.iter().any(|l| l.split(',').nth(1) == Some(s));
         assert!(as_src && as_dst, "state {s} not seen as both src and dst in {states:?}");
+    }
+    // Route lines of the msglog, by prefix.
+    let routes = |dir: &Path| -> BTreeMap<String, Vec<(String, serde_json::Value)>> {
+        exporter_session(&dir.join("msglog.json"))
+            .iter()
+            .filter(|l| l.contains("\"route_monitor\""))
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("json");
+                (s(&v, "ip_prefix").to_string(), comparable(l))
+            })
+            .collect()
+    };
+    let (want, got) = (routes(&run.pmacct), routes(&run.ours));
+    assert_eq!(want.len(), ROUTES.len(), "nfacctd's route lines: {want:#?}");
+    let roas: Vec<String> =
+        want.values().flatten().filter(|(k, _)| k == "roa").map(|(_, v)| v.to_string()).collect();
+    for state in ["\"v\"", "\"i\"", "\"u\""] {
+        assert!(roas.iter().any(|r| r == state), "no {state} in nfacctd's msglog: {roas:?}");
+    }
+    for (prefix, line) in &want {
+        if got.get(prefix) != Some(line) {
+            failures.push(format!("msglog {prefix}: nfacctd {line:?}, ours {:?}", got.get(prefix)));
+        }
     }
     assert!(failures.is_empty(), "{failures:#?}\nour log:\n{}", run.our_log);
 }

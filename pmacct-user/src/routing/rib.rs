@@ -369,26 +369,43 @@ impl Rib {
         out.clear();
         let unicast = |r: &Route| r.key.rd.is_none() && matches!(r.key.afi_safi.safi, 1 | 4);
         if self.routers.contains_key(&target) {
-            self.covering(target, ip, unicast, out);
+            self.covering(target, ip, 128, unicast, out);
             return;
         }
         let of_peer = |r: &Route| unicast(r) && r.key.peer.addr == target;
         if let Some(&router) =
             self.routers.keys().find(|&&router| self.best(router, ip, of_peer).is_some())
         {
-            self.covering(router, ip, of_peer, out);
+            self.covering(router, ip, 128, of_peer, out);
         }
+    }
+
+    /// The unicast routes of `router` learnt from `peer` covering `prefix` (itself included),
+    /// most specific first, as [`Rib::covering_for`]: pmacct's vector for a dumped route.
+    pub fn covering_of_peer(
+        &self,
+        router: IpAddr,
+        prefix: Prefix,
+        peer: IpAddr,
+        out: &mut Vec<(Prefix, u32)>,
+    ) {
+        out.clear();
+        let ok = |r: &Route| {
+            r.key.rd.is_none() && matches!(r.key.afi_safi.safi, 1 | 4) && r.key.peer.addr == peer
+        };
+        self.covering(router, prefix.addr, prefix.len, ok, out);
     }
 
     fn covering(
         &self,
         router: IpAddr,
         ip: IpAddr,
+        max_len: u8,
         ok: impl Fn(&Route) -> bool,
         out: &mut Vec<(Prefix, u32)>,
     ) {
         let Some(rr) = self.routers.get(&router) else { return };
-        for (prefix, v) in rr.map.covering(ip, 128) {
+        for (prefix, v) in rr.map.covering(ip, max_len) {
             let Some(best) = v.iter().filter(|r| ok(r)).min_by_key(|r| preference(r)) else {
                 continue;
             };

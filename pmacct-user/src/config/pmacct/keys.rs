@@ -91,6 +91,8 @@ struct State<'a> {
     renormalize: bool,
     collector: CollectorKeys,
     bmp: BmpKeys,
+    /// `rpki_roas_file`, for the BMP daemon too.
+    roas_file: Option<PathBuf>,
     /// `aggregate` names that are not built-in primitives: (line, value, name).
     custom_names: Vec<(usize, String, String)>,
     /// `aggregate_primitives` (resolved path).
@@ -123,6 +125,7 @@ pub(super) fn apply(
         renormalize: false,
         collector: CollectorKeys::default(),
         bmp: BmpKeys::default(),
+        roas_file: None,
         custom_names: Vec::new(),
         aggregate_primitives: None,
     };
@@ -521,6 +524,9 @@ impl State<'_> {
             self.warnings.push("neither pcap_interface, pcap_interfaces_map nor pcap_savefile is set: pmacct would pick an interface itself, pmacct-rs needs one named".into());
         }
         self.config.bmp = std::mem::take(&mut self.bmp).finish(flavor, self.warnings);
+        if let Some(b) = &mut self.config.bmp {
+            b.rpki_roas_file = self.roas_file.take();
+        }
         if !self.ignored.is_empty() {
             self.warnings.push(format!(
                 "keys not implemented by pmacct-rs, ignored: {}",

@@ -164,6 +164,7 @@ impl State<'_> {
             for i in targets {
                 self.config.plugins[i].bgp.roas_file = Some(path.clone());
             }
+            self.roas_file = Some(path);
             return Ok(());
         }
         let from_bgp = match line.value.to_ascii_lowercase().as_str() {

@@ -73,7 +73,7 @@ fn flows_enriched_from_bmp_match_nfacctd() {
         .map(|r| ("ipv4", *r))
         .chain(ROUTES_V6.iter().map(|r| ("ipv6", *r)))
         .collect();
-    let run = bmp_flows_support::run(dir.path(), conf, &routes, PLUGINS.len());
+    let run = bmp_flows_support::run(dir.path(), conf, &routes, PLUGINS.len(), &[]);
     let (pm, ours) = (&run.pmacct, &run.ours);
     let our_text = &run.our_log;
     let mut failures = Vec::new();

@@ -74,7 +74,7 @@ fn conf(roas: &Path) -> impl Fn(u16, u16, &Path) -> String {
              bmp_daemon: true\nbmp_daemon_ip: 127.0.0.1\nbmp_daemon_msglog_file: {}\n\
              bmp_daemon_port: {port}\nnfacctd_as: bmp\nnfacctd_net: bmp\n\
              bgp_src_roa_type: bgp\nbgp_src_med_type: bgp\nrpki_roas_file: {}\n\
-             nfacctd_pipe_size: 8388608\nplugin_pipe_size: 10240000\n\
+             nfacctd_pipe_size: 8388608\nplugin_pipe_size: 10240000\nmaps_refresh: true\n\
              print_refresh_time: 86400\nplugins: ",
             out.join("msglog.json").display(),
             roas.display()
@@ -100,7 +100,7 @@ fn roa_states_match_nfacctd() {
     let dir = bmp_flows_support::workdir();
     let roas = dir.path().join("roas.json");
     std::fs::write(&roas, ROAS).expect("roas");
-    let run = bmp_flows_support::run(dir.path(), conf(&roas), ROUTES, PLUGINS.len());
+    let run = bmp_flows_support::run(dir.path(), conf(&roas), ROUTES, PLUGINS.len(), &[]);
     let mut failures = Vec::new();
     for (name, _, aggregate) in PLUGINS {
         let (want, got) = (rows(&run.pmacct.join(name)), rows(&run.ours.join(name)));
@@ -142,5 +142,68 @@ fn roa_states_match_nfacctd() {
             failures.push(format!("msglog {prefix}: nfacctd {line:?}, ours {:?}", got.get(prefix)));
         }
     }
+    assert!(failures.is_empty(), "{failures:#?}\nour log:\n{}", run.our_log);
+}
+
+/// The ROAs after the reload: 198.51.100.0/22 now allows /24s (`v`), 172.16.0.0/12's ROA has
+/// a string `asn` (172.16.5.0/24 becomes `V`), 10.1.0.0/16's ROA is gone (`u`).
+const ROAS_RELOADED: &str = r#"{"roas": [
+  {"prefix": "172.16.0.0/12", "asn": "AS65020", "maxLength": 12},
+  {"prefix": "172.16.5.0/24", "asn": "AS65099", "maxLength": 24},
+  {"prefix": "198.51.100.0/22", "asn": "AS65031", "maxLength": 24},
+  {"prefix": "203.0.113.0/24", "asn": "AS65040", "maxLength": 24},
+  {"prefix": "2001:db8::/32", "asn": "AS65050", "maxLength": 48}
+]}"#;
+
+/// The capture is sent, the ROA file rewritten and re-read (nfacctd: SIGUSR2 with
+/// `maps_refresh: true`; ours: SIGHUP), the capture sent again: the rows hold both sends'
+/// states.
+#[test]
+fn reloaded_roas_match_nfacctd() {
+    if !available("nfacctd") || !gobgp::installed() {
+        eprintln!("skipped: nfacctd, gobgpd or the shared data missing");
+        return;
+    }
+    let dir = bmp_flows_support::workdir();
+    let roas = dir.path().join("roas.json");
+    std::fs::write(&roas, ROAS).expect("roas");
+    let (pm_log, our_log) = (dir.path().join("pmacct.log"), dir.path().join("ours.log"));
+    let count = |path: &Path, what: &str| {
+        std::fs::read_to_string(path).unwrap_or_default().matches(what).count()
+    };
+    let reload = |pm: i32, ours: i32| {
+        std::fs::write(&roas, ROAS_RELOADED).expect("roas");
+        // SAFETY: signalling our own child processes.
+        unsafe {
+            libc::kill(pm, libc::SIGUSR2);
+            libc::kill(ours, libc::SIGHUP);
+        }
+        gobgp::wait_for_long("both ROA reloads", std::time::Duration::from_secs(30), || {
+            count(&pm_log, "map successfully (re)loaded") >= 2
+                && count(&our_log, "rpki_roas_file loaded") >= 2
+        });
+    };
+    let plugins = &PLUGINS[..3];
+    let run = bmp_flows_support::run(dir.path(), conf(&roas), ROUTES, PLUGINS.len(), &[&reload]);
+    let mut failures = Vec::new();
+    for (name, _, aggregate) in plugins {
+        let (want, got) = (rows(&run.pmacct.join(name)), rows(&run.ours.join(name)));
+        eprintln!("{name}: pmacct {} rows, ours {}", want.len(), got.len());
+        if want != got {
+            let missing: Vec<_> = want.difference(&got).take(6).collect();
+            let extra: Vec<_> = got.difference(&want).take(6).collect();
+            failures.push(format!("{name} ({aggregate}): missing {missing:?}; extra {extra:?}"));
+        }
+    }
+    // The reload showed: a 198.51.100.0/24 destination is `i` in some rows (first send) and
+    // `v` in others (second). Columns: PREF, SRC_ROA, DST_ROA, SRC_IP, DST_IP, ...
+    let states = rows(&run.pmacct.join("hosts"));
+    let seen = |state: &str| {
+        states.iter().any(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            c.get(2) == Some(&state) && c.get(4).is_some_and(|ip| ip.starts_with("198.51.100."))
+        })
+    };
+    assert!(seen("i") && seen("v"), "198.51.100.0/24 not both invalid and valid: {states:?}");
     assert!(failures.is_empty(), "{failures:#?}\nour log:\n{}", run.our_log);
 }

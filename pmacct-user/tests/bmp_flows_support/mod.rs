@@ -40,14 +40,19 @@ pub fn workdir() -> tempfile::TempDir {
     dir
 }
 
+/// Something done between two sends of the capture, given the pids of nfacctd and ours.
+pub type Between<'a> = &'a dyn Fn(i32, i32);
+
 /// Runs both collectors in `dir` with `conf(udp_port, bmp_port, output_dir)`, announces
 /// `routes` (`(family, "prefix attrs...")`, as `gobgp global rib add` takes them) and sends the
-/// capture. `plugins` is how many print plugins nfacctd runs (to wait for their purges).
+/// capture, then once more after each of `between`. `plugins` is how many print plugins
+/// nfacctd runs (to wait for their purges).
 pub fn run(
     dir: &Path,
     conf: impl Fn(u16, u16, &Path) -> String,
     routes: &[(&str, &str)],
     plugins: usize,
+    between: &[Between<'_>],
 ) -> Run {
     let (pm, ours) = (dir.join("pmacct"), dir.join("ours"));
     std::fs::create_dir_all(&pm).expect("dir");
@@ -108,9 +113,15 @@ pub fn run(
         logged("waiting for NetFlow")
     });
     std::thread::sleep(Duration::from_secs(2));
-    let sent = daemon::send_capture("pmacct_nfprobe_ipfix", pm_udp);
-    assert_eq!(daemon::send_capture("pmacct_nfprobe_ipfix", our_udp), sent);
-    std::thread::sleep(Duration::from_secs(1));
+    let pid = |i: usize| daemons.0.get(i).and_then(|c| i32::try_from(c.id()).ok()).expect("pid");
+    for round in std::iter::once(None).chain(between.iter().map(Some)) {
+        if let Some(f) = round {
+            f(pid(0), pid(1));
+        }
+        let sent = daemon::send_capture("pmacct_nfprobe_ipfix", pm_udp);
+        assert_eq!(daemon::send_capture("pmacct_nfprobe_ipfix", our_udp), sent);
+        std::thread::sleep(Duration::from_secs(1));
+    }
     for child in &daemons.0 {
         let pid = i32::try_from(child.id()).expect("pid");
         // SAFETY: signalling our own child process.

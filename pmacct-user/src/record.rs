@@ -131,6 +131,10 @@ pub struct FlowFields {
     pub src_local_pref: u32,
     /// MED of the route to the source (`src_med`).
     pub src_med: u32,
+    /// RPKI state of the route to the source (`src_roa`, [`crate::routing::roa`]).
+    pub src_roa: u8,
+    /// RPKI state of the route to the destination (`dst_roa`).
+    pub dst_roa: u8,
     /// Output 802.1Q VLAN id (NetFlow/IPFIX 59, 254; pmacct 1.7.9 `out_vlan`).
     pub out_vlan: u16,
     /// Top MPLS label (label value only, 20 bits, as pmacct prints it).
@@ -270,6 +274,8 @@ impl Default for FlowFields {
             src_lrg_comm: 0,
             src_local_pref: 0,
             src_med: 0,
+            src_roa: 0,
+            dst_roa: 0,
             out_vlan: 0,
             mpls_label_top: 0,
             mpls_label_bottom: 0,
@@ -420,6 +426,8 @@ impl std::hash::Hash for FlowFields {
             src_lrg_comm,
             src_local_pref,
             src_med,
+            src_roa,
+            dst_roa,
             out_vlan,
             mpls_label_top,
             mpls_label_bottom,
@@ -481,7 +489,8 @@ impl std::hash::Hash for FlowFields {
             | u64::from(*etype) << 16
             | u64::from(*out_vlan) << 32
             | u64::from(*cos) << 48
-            | u64::from(*mpls_stack_depth) << 56;
+            | u64::from(*mpls_stack_depth) << 56
+                ^ (u64::from(*src_roa) | u64::from(*dst_roa) << 4) << 40;
         let mut mix = |w: u64, r: u32| fold ^= w.rotate_left(r);
         mix(u64::from(*in_iface) | u64::from(*out_iface) << 32, 7);
         mix(u64::from(*src_as) | u64::from(*dst_as) << 32, 13);

@@ -10,16 +10,15 @@
 //! router's address; nfacctd refuses `bmp_daemon` with `pcap_savefile`), then both are stopped
 //! with SIGINT and print what they hold. The rows must be equal as sets.
 
+mod bmp_flows_support;
 mod bmp_support;
 mod daemon;
 mod pmacct_side_by_side;
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use bmp_support::gobgp::{self, Pair, free_port, gobgp};
-use pmacct_side_by_side::{BIN, OURS_ONLY, available, rows};
+use bmp_support::gobgp;
+use pmacct_side_by_side::{available, rows};
 
 const ROUTES_V4: &[&str] = &[
     "10.0.0.0/8 aspath 65010 community 65001:10 local-pref 150",
@@ -71,99 +70,21 @@ fn conf(udp: u16, port: u16, out: &Path) -> String {
     s
 }
 
-/// Waits for `child` to exit; kills it after `limit`.
-fn wait(mut child: Child, what: &str, limit: Duration) {
-    let start = Instant::now();
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            assert!(status.success(), "{what} failed: {status}");
-            return;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            panic!("{what} did not finish in {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn flows_enriched_from_bmp_match_nfacctd() {
     if !available("nfacctd") || !gobgp::installed() {
         eprintln!("skipped: nfacctd, gobgpd or the shared data missing");
         return;
     }
-    let dir = tempfile::tempdir().expect("tmp");
-    eprintln!("working in {}", dir.path().display());
-    let (pm, ours) = (dir.path().join("pmacct"), dir.path().join("ours"));
-    std::fs::create_dir_all(&pm).expect("dir");
-    std::fs::create_dir_all(&ours).expect("dir");
-    let (pm_port, our_port) = (free_port(), free_port());
-    let (pm_udp, our_udp) = (daemon::free_udp_port(), daemon::free_udp_port());
-    let pm_conf = dir.path().join("pmacct.conf");
-    let our_conf = dir.path().join("ours.conf");
-    std::fs::write(&pm_conf, conf(pm_udp, pm_port, &pm)).expect("conf");
-    std::fs::write(&our_conf, conf(our_udp, our_port, &ours) + OURS_ONLY).expect("conf");
-    let pm_log = dir.path().join("pmacct.log");
-    let nfacctd = Command::new("nfacctd")
-        .arg("-f")
-        .arg(&pm_conf)
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&pm_log).expect("log"))
-        .spawn()
-        .expect("nfacctd");
-    let our_log = dir.path().join("ours.log");
-    let ours_proc = Command::new(BIN)
-        .args(["nfacctd", "-f"])
-        .arg(&our_conf)
-        .env("PMACCT_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&our_log).expect("log"))
-        .spawn()
-        .expect("pmacct-rs");
-    // Both listen for BMP before gobgpd starts; gobgpd connects to both.
-    std::thread::sleep(Duration::from_secs(1));
-    let pair = Pair::start(dir.path(), &[pm_port, our_port], None);
-    let started = Instant::now();
-    let add = |family: &str, route: &str| {
-        let mut args = vec!["global", "rib", "-a", family, "add"];
-        args.extend(route.split(' '));
-        gobgp(pair.api_b, &args);
-    };
-    gobgp::wait_api(pair.api_b);
-    for r in ROUTES_V4 {
-        add("ipv4", r);
-    }
-    for r in ROUTES_V6 {
-        add("ipv6", r);
-    }
-    // Flows go out once both collectors logged every route.
-    let prefixes: Vec<&str> =
-        ROUTES_V4.iter().chain(ROUTES_V6).filter_map(|r| r.split(' ').next()).collect();
-    gobgp::wait_for_long("the routes in both msglogs", Duration::from_secs(60), || {
-        [&pm, &ours].iter().all(|d| {
-            let log = std::fs::read_to_string(d.join("msglog.json")).unwrap_or_default();
-            prefixes.iter().all(|p| log.contains(&format!("\"{p}\"")))
-        })
-    });
-    eprintln!("routes in both RIBs after {:?}", started.elapsed());
-    let sent = daemon::send_capture("pmacct_nfprobe_ipfix", pm_udp);
-    assert_eq!(daemon::send_capture("pmacct_nfprobe_ipfix", our_udp), sent);
-    std::thread::sleep(Duration::from_secs(1));
-    for child in [&nfacctd, &ours_proc] {
-        let pid = i32::try_from(child.id()).expect("pid");
-        // SAFETY: signalling our own child process.
-        unsafe { libc::kill(pid, libc::SIGINT) };
-    }
-    wait(nfacctd, "nfacctd", Duration::from_secs(60));
-    wait(ours_proc, "pmacct-rs nfacctd", Duration::from_secs(60));
-    drop(pair);
-    // nfacctd's plugins are child processes that may still be writing.
-    gobgp::wait_for_long("nfacctd's plugins", Duration::from_secs(60), || {
-        let text = std::fs::read_to_string(&pm_log).unwrap_or_default();
-        text.matches("Purging cache - END").count() >= PLUGINS.len()
-    });
-    let our_text = std::fs::read_to_string(&our_log).unwrap_or_default();
+    let dir = bmp_flows_support::workdir();
+    let routes: Vec<(&str, &str)> = ROUTES_V4
+        .iter()
+        .map(|r| ("ipv4", *r))
+        .chain(ROUTES_V6.iter().map(|r| ("ipv6", *r)))
+        .collect();
+    let run = bmp_flows_support::run(dir.path(), conf, &routes, PLUGINS.len(), &[]);
+    let (pm, ours) = (&run.pmacct, &run.ours);
+    let our_text = &run.our_log;
     let mut failures = Vec::new();
     for (name, aggregate) in PLUGINS {
         let (want, got) = (rows(&pm.join(name)), rows(&ours.join(name)));
@@ -176,9 +97,6 @@ fn flows_enriched_from_bmp_match_nfacctd() {
             let extra: Vec<_> = got.difference(&want).take(4).collect();
             failures.push(format!("{name} ({aggregate}): missing {missing:?}; extra {extra:?}"));
         }
-    }
-    if !failures.is_empty() && std::env::var_os("KEEP_SIDE_BY_SIDE").is_some() {
-        let _ = dir.keep();
     }
     assert!(failures.is_empty(), "{failures:#?}\nour log:\n{our_text}");
 }

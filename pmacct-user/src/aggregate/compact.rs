@@ -221,7 +221,7 @@ fields! {
     peer_src_ip: ip, peer_dst_ip: ip, sampling_rate: u32, tag: u64, tag2: u64,
     peer_src_as: u32, peer_dst_as: u32, local_pref: u32, med: u32,
     as_path: u32, std_comm: u32, ext_comm: u32, lrg_comm: u32, src_as_path: u32, src_std_comm: u32,
-    src_ext_comm: u32, src_lrg_comm: u32, src_local_pref: u32, src_med: u32, out_vlan: u16,
+    src_ext_comm: u32, src_lrg_comm: u32, src_local_pref: u32, src_med: u32, src_roa: u8, dst_roa: u8, out_vlan: u16,
     mpls_label_top: u32, mpls_label_bottom: u32, mpls_stack_depth: u8,
     post_nat_src_ip: ip, post_nat_dst_ip: ip, post_nat_src_port: u16, post_nat_dst_port: u16,
     nat_event: u8, fwd_status: u8, direction: u8,

@@ -47,6 +47,8 @@ pub enum AggregateError {
     Pretag { plugin: String, error: String },
     #[error("plugin '{plugin}': {error}")]
     Geoip { plugin: String, error: String },
+    #[error("{error}")]
+    Roas { error: String },
     #[error(
         "plugin '{plugin}': pro rating and stitching are mutually exclusive (pmacct refuses them together too)"
     )]
@@ -94,11 +96,12 @@ impl Aggregator {
     }
 
     /// Lets every plugin that needs BGP data look it up in `rib` (the BMP daemon's), with the
-    /// `bgp_agent_map` of the first plugin that names one (a global key in pmacct).
+    /// `bgp_agent_map` and `rpki_roas_file` of the first plugin that names one (global keys in
+    /// pmacct).
     pub fn attach_rib(
         &mut self,
         rib: &std::sync::Arc<std::sync::RwLock<crate::routing::Rib>>,
-    ) -> Result<(), crate::enrich::bgp::AgentMapError> {
+    ) -> Result<(), crate::enrich::bgp::LookupFilesError> {
         let path = self.plugins.iter().find_map(|p| p.config().bgp.agent_map.clone());
         let map = match path {
             Some(p) => {
@@ -108,8 +111,9 @@ impl Aggregator {
             }
             None => None,
         };
+        let roas = self.load_roas()?;
         for p in &mut self.plugins {
-            p.attach_rib(rib, map.as_ref());
+            p.attach_rib(rib, map.as_ref(), roas.as_ref());
         }
         self.union = self.plugins.iter().fold(PrimitiveSet::EMPTY, |u, p| u.union(p.needs()));
         Ok(())
@@ -158,7 +162,34 @@ impl Aggregator {
     /// aggregates accounted so far. Plugins whose maps fail to load keep their old ones; the
     /// errors are returned.
     pub fn reload_maps(&mut self) -> Vec<AggregateError> {
-        self.plugins.iter_mut().filter_map(|p| p.reload_maps().err()).collect()
+        let mut errors: Vec<AggregateError> =
+            self.plugins.iter_mut().filter_map(|p| p.reload_maps().err()).collect();
+        // rpki_roas_file: re-read (pmacct's rpki_roas_file_reload); a file that fails keeps
+        // the old ROAs.
+        match self.load_roas() {
+            Ok(Some(roas)) => {
+                for p in &mut self.plugins {
+                    p.set_roas(Some(&roas));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(AggregateError::Roas { error: e.to_string() }),
+        }
+        errors
+    }
+
+    /// Loads the `rpki_roas_file` the first plugin names, if any.
+    fn load_roas(
+        &self,
+    ) -> Result<Option<std::sync::Arc<crate::routing::roa::RoaTable>>, crate::routing::roa::RoaError>
+    {
+        let Some(path) = self.plugins.iter().find_map(|p| p.config().bgp.roas_file.clone()) else {
+            return Ok(None);
+        };
+        let t = crate::routing::roa::RoaTable::load(&path)?;
+        tracing::info!(file = %path.display(), roas = t.len(), skipped = t.skipped(),
+            "rpki_roas_file loaded");
+        Ok(Some(std::sync::Arc::new(t)))
     }
 
     /// Flushes every plugin whose refresh deadline passed.

@@ -17,6 +17,7 @@ use crate::enrich::netmethod::NetResolver;
 use crate::enrich::tagfilter::PretagStage;
 use crate::record::{Counters, FlowFields, FlowRecord};
 use crate::routing::Rib;
+use crate::routing::roa::RoaTable;
 
 /// One aggregate table keyed on the full struct: masked key → accumulated counters.
 /// foldhash: FxHash spread the large keys poorly enough that probing (full-key compares) cost
@@ -420,8 +421,13 @@ impl Plugin {
 
     /// Enriches this plugin's records from `rib` (the BMP daemon's) when its aggregate or its
     /// `nfacctd_as`/`nfacctd_net` methods ask for BGP data; `map` is the loaded
-    /// `bgp_agent_map`.
-    pub fn attach_rib(&mut self, rib: &Arc<RwLock<Rib>>, map: Option<&Arc<AgentMap>>) {
+    /// `bgp_agent_map`, `roas` the loaded `rpki_roas_file`.
+    pub fn attach_rib(
+        &mut self,
+        rib: &Arc<RwLock<Rib>>,
+        map: Option<&Arc<AgentMap>>,
+        roas: Option<&Arc<RoaTable>>,
+    ) {
         use crate::enrich::netmethod::{KEEP, parse_method};
         let n = &self.cfg.networks;
         let bits = |v: &Option<String>, as_key| {
@@ -429,6 +435,14 @@ impl Plugin {
         };
         let (asm, net) = (bits(&n.asn, true), bits(&n.net, false));
         self.bgp = BgpStage::new(rib.clone(), map.cloned(), &self.cfg.bgp, asm, net, self.set);
+        self.set_roas(roas);
+    }
+
+    /// Validates routes against `roas` from now on (a reloaded `rpki_roas_file`).
+    pub fn set_roas(&mut self, roas: Option<&Arc<RoaTable>>) {
+        if let Some(b) = &mut self.bgp {
+            b.set_roas(roas.cloned());
+        }
     }
 
     /// Re-reads the plugin's maps (pre_tag_map, networks_file, geoipv2_file), keeping its

@@ -62,6 +62,8 @@ primitives! {
     SrcLocalPref => "src_local_pref", "SRC_PREF", "local_pref_src";
     Med => "med", "MED", "med";
     SrcMed => "src_med", "SRC_MED", "med_src";
+    SrcRoa => "src_roa", "SRC_ROA", "roa_src";
+    DstRoa => "dst_roa", "DST_ROA", "roa_dst";
     PeerSrcAs => "peer_src_as", "PEER_SRC_AS", "peer_as_src";
     PeerDstAs => "peer_dst_as", "PEER_DST_AS", "peer_as_dst";
     PeerSrcIp => "peer_src_ip", "PEER_SRC_IP", "peer_ip_src";
@@ -287,6 +289,8 @@ impl PrimitiveSet {
             src_lrg_comm: if has(Primitive::SrcLrgComm) { fields.src_lrg_comm } else { 0 },
             src_local_pref: if has(Primitive::SrcLocalPref) { fields.src_local_pref } else { 0 },
             src_med: if has(Primitive::SrcMed) { fields.src_med } else { 0 },
+            src_roa: if has(Primitive::SrcRoa) { fields.src_roa } else { 0 },
+            dst_roa: if has(Primitive::DstRoa) { fields.dst_roa } else { 0 },
             out_vlan: if has(Primitive::OutVlan) { fields.out_vlan } else { 0 },
             mpls_label_top: if has(Primitive::MplsLabelTop) { fields.mpls_label_top } else { 0 },
             mpls_label_bottom: if has(Primitive::MplsLabelBottom) {

@@ -186,3 +186,61 @@ fn geoip_lookups_and_reload() {
     rows.sort();
     assert_eq!(rows, [("GB".into(), "".into(), 3), ("GB".into(), "OX1".into(), 15)]);
 }
+
+#[test]
+fn rpki_roas_file_is_loaded_with_the_rib_and_reloaded() {
+    use crate::decode::bgp::{AfiSafi, Prefix};
+    use crate::routing::{PeerId, Rib, RouteAttrs, RouteKey, roa};
+    let router: std::net::IpAddr = "192.0.2.1".parse().unwrap();
+    let mut rib = Rib::new();
+    let peer =
+        PeerId { peer_type: 0, view: 0, distinguisher: 0, addr: "192.0.2.2".parse().unwrap() };
+    let key = RouteKey { peer, afi_safi: AfiSafi::IPV4_UNICAST, rd: None, path_id: 0 };
+    let attrs = RouteAttrs {
+        origin: Some(0),
+        as_path: "65001 65021".into(),
+        as_path_len: 2,
+        origin_as: 65021,
+        first_as: 65001,
+        communities: String::new(),
+        ext_communities: String::new(),
+        large_communities: String::new(),
+        local_pref: None,
+        med: None,
+        next_hop: None,
+        peer_ip: peer.addr,
+        peer_as: 65001,
+    };
+    let prefix = Prefix::new("10.1.0.0".parse().unwrap(), 16).unwrap();
+    rib.announce(router, key, prefix, attrs).unwrap();
+    let rib = std::sync::Arc::new(std::sync::RwLock::new(rib));
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("roas.json");
+    let write = |asn: &str| {
+        let text =
+            format!(r#"{{"roas": [{{"prefix": "10.0.0.0/8", "asn": "{asn}", "maxLength": 24}}]}}"#);
+        std::fs::write(&file, text).unwrap();
+    };
+    write("AS65021");
+    let mut c = cfg("roa", &["dst_roa", "med"]);
+    c.bgp.roas_file = Some(file.clone());
+    let mut agg = Aggregator::with_options(&[c], 1000, true).unwrap();
+    agg.attach_rib(&rib).unwrap();
+    let mut r = rec("10.9.9.9", "10.1.2.3", 1, 10, 0);
+    r.fields.peer_src_ip = router;
+    let state = |agg: &mut Aggregator| {
+        agg.ingest_at(&r, 1000);
+        let out = agg.flush_all(2000);
+        out[0].1.rows().next().map(|(_, k, _)| k.dst_roa)
+    };
+    assert_eq!(state(&mut agg), Some(roa::ROA_VALID));
+    // Another origin: invalid after the reload.
+    write("AS65099");
+    assert!(agg.reload_maps().is_empty());
+    assert_eq!(state(&mut agg), Some(roa::ROA_INVALID));
+    // A broken file keeps the ROAs in use.
+    std::fs::write(&file, "{").unwrap();
+    assert_eq!(agg.reload_maps().len(), 1);
+    assert_eq!(state(&mut agg), Some(roa::ROA_INVALID));
+}

@@ -67,6 +67,10 @@ pub struct BmpConfig {
     /// Queue, spool and retries of that stream.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dump_amqp_delivery: Option<DeliveryConfig>,
+    /// ROAs for the `roa` field of route lines (pmacct's `rpki_roas_file`, which also feeds
+    /// the plugins' `src_roa`/`dst_roa`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpki_roas_file: Option<PathBuf>,
 }
 
 fn default_listen() -> String {
@@ -91,6 +95,7 @@ impl Default for BmpConfig {
             dump_file: None,
             dump_refresh_time: 0,
             max_router_bytes: None,
+            rpki_roas_file: None,
             msglog_kafka: None,
             msglog_kafka_delivery: None,
             msglog_amqp: None,

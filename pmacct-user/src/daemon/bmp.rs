@@ -62,6 +62,11 @@ impl BmpService {
         self.daemon.rib()
     }
 
+    /// Re-reads the BMP daemon's `rpki_roas_file`.
+    pub(super) fn reload_roas(&self) -> Result<(), crate::routing::roa::RoaError> {
+        self.daemon.reload_roas()
+    }
+
     /// Pushes the daemon's counters into `m`.
     pub(super) fn update_metrics(&mut self, m: &Metrics) {
         let now = self.daemon.stats();

@@ -97,7 +97,7 @@ impl Daemon {
         // The BMP daemon's RIB, shared with the plugins that enrich flows from it.
         let rib = config.bmp.as_ref().map(crate::routing::bmp_daemon::BmpDaemon::new_rib);
         if let Some(rib) = &rib {
-            aggregator.attach_rib(rib).context("bgp_agent_map")?;
+            aggregator.attach_rib(rib).context("bgp_agent_map / rpki_roas_file")?;
         }
         let sinks = config
             .plugins

@@ -59,6 +59,11 @@ impl Daemon {
         if !needs_restart.is_empty() {
             warn!(keys = ?needs_restart, "SIGHUP: these changes need a restart and were not applied");
         }
+        if let Some(b) = &self.bmp
+            && let Err(e) = b.reload_roas()
+        {
+            warn!(error = %e, "SIGHUP: BMP rpki_roas_file reload failed, keeping the old ROAs");
+        }
         if new.daemon.drain_interval_ms != self.config.daemon.drain_interval_ms {
             info!(ms = new.daemon.drain_interval_ms, "SIGHUP: new drain interval");
             self.config.daemon.drain_interval_ms = new.daemon.drain_interval_ms;
@@ -75,7 +80,7 @@ impl Daemon {
         }
         let mut aggregator = Aggregator::new(&new.plugins).context("plugins")?;
         if let Some(b) = &self.bmp {
-            aggregator.attach_rib(b.rib()).context("bgp_agent_map")?;
+            aggregator.attach_rib(b.rib()).context("bgp_agent_map / rpki_roas_file")?;
         }
         let missing = field_mask_for(aggregator.union_set()) & !self.xdp_field_mask;
         if missing != 0 && !self.datapaths.is_empty() {

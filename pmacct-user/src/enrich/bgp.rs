@@ -11,6 +11,12 @@
 //! source: `src_as` (bgp method), `src_mask` (bgp net method), and `peer_src_as`,
 //! `src_as_path`, `src_std_comm`, `src_ext_comm`, `src_lrg_comm`, `src_local_pref`, `src_med`
 //! each only when its `bgp_*_type` is `bgp`. Without a route nothing is changed.
+//!
+//! With `rpki_roas_file`, `dst_roa` (and `src_roa` under `bgp_src_roa_type: bgp`) is the RPKI
+//! state of the matched route and its less-specific covering routes ([`RoaTable::vector`]),
+//! computed only for plugins that aggregate it. As in pmacct 1.7.7, a plugin gets the states
+//! only when its aggregate also holds one of the primitives that make nfacctd send it the BGP
+//! block ([`CARRIES_BGP`]); otherwise they print `u`.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -23,7 +29,9 @@ use super::labels;
 use super::netmethod::{BGP, FALLBACK, masked};
 use super::pretag::{in_prefix, prefix};
 use crate::aggregate::{Primitive, PrimitiveSet};
+use crate::decode::bgp::Prefix;
 use crate::record::FlowFields;
+use crate::routing::roa::RoaTable;
 use crate::routing::{RouteAttrs, RouteLookup};
 
 /// A routing source shared with its writer (the BMP daemon's RIB).
@@ -51,6 +59,19 @@ pub struct BgpLookupConfig {
     pub src_local_pref: bool,
     /// `bgp_src_med_type: bgp`.
     pub src_med: bool,
+    /// `bgp_src_roa_type: bgp`.
+    pub src_roa: bool,
+    /// `rpki_roas_file`: the ROAs `src_roa`/`dst_roa` validate routes against.
+    pub roas_file: Option<PathBuf>,
+}
+
+/// A `bgp_agent_map` or `rpki_roas_file` that cannot be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupFilesError {
+    #[error(transparent)]
+    AgentMap(#[from] AgentMapError),
+    #[error(transparent)]
+    Roas(#[from] crate::routing::roa::RoaError),
 }
 
 /// A `bgp_agent_map` that cannot be used.
@@ -128,6 +149,20 @@ impl AgentMap {
     }
 }
 
+/// The primitives that make pmacct 1.7.7 hand a plugin its `pkt_bgp_primitives` (where the ROA
+/// states travel): `bgp_config_checks` sets `PIPE_TYPE_BGP` for these only.
+pub const CARRIES_BGP: [Primitive; 9] = [
+    Primitive::LocalPref,
+    Primitive::Med,
+    Primitive::PeerSrcAs,
+    Primitive::PeerDstAs,
+    Primitive::PeerSrcIp,
+    Primitive::PeerDstIp,
+    Primitive::SrcMed,
+    Primitive::SrcLocalPref,
+    Primitive::MplsVpnRd,
+];
+
 /// The interned strings of one attribute set: as_path, std, ext, large communities.
 type Strings = [u32; 4];
 
@@ -147,6 +182,10 @@ pub struct BgpStage {
     /// Interned strings per attribute set. The key is the `Arc`'s address and the `Arc` is kept
     /// in the value, so an address cannot be reused while cached.
     strings: HashMap<usize, (Arc<RouteAttrs>, Strings)>,
+    /// The ROAs (`rpki_roas_file`), when loaded.
+    roas: Option<Arc<RoaTable>>,
+    /// Scratch for the covering routes of one lookup.
+    vector: Vec<(Prefix, u32)>,
 }
 
 /// The `bgp_*_type: bgp` switches of [`BgpLookupConfig`], copied out of it.
@@ -159,12 +198,15 @@ struct SrcFromBgp {
     lrg_comm: bool,
     local_pref: bool,
     med: bool,
+    roa: bool,
 }
 
-/// What a route lookup hands to [`BgpStage::fill`]: attributes and prefix length.
+/// What a route lookup hands to [`BgpStage::fill`]: attributes, prefix length and, when the
+/// plugin aggregates it, the RPKI state.
 struct Found {
     attrs: Arc<RouteAttrs>,
     len: u8,
+    roa: Option<u8>,
 }
 
 impl BgpStage {
@@ -193,6 +235,8 @@ impl BgpStage {
             P::SrcLrgComm,
             P::SrcLocalPref,
             P::SrcMed,
+            P::SrcRoa,
+            P::DstRoa,
             P::PeerSrcAs,
         ];
         let wanted = always.iter().any(|p| set.contains(*p))
@@ -212,25 +256,42 @@ impl BgpStage {
                 lrg_comm: cfg.src_lrg_comm,
                 local_pref: cfg.src_local_pref,
                 med: cfg.src_med,
+                roa: cfg.src_roa,
             },
             asm,
             net,
             set,
             strings: HashMap::new(),
+            roas: None,
+            vector: Vec::new(),
         })
+    }
+
+    /// Validates routes against `roas` from now on (`rpki_roas_file`, loaded or reloaded).
+    pub fn set_roas(&mut self, roas: Option<Arc<RoaTable>>) {
+        self.roas = roas;
     }
 
     /// Fills `f` from the routes to its source and destination.
     pub fn apply(&mut self, f: &mut FlowFields) {
         let exporter = f.peer_src_ip;
         let target = self.map.as_ref().and_then(|m| m.lookup(exporter)).unwrap_or(exporter);
+        let roas = self.roas.as_deref();
+        let carried = CARRIES_BGP.iter().any(|p| self.set.contains(*p));
+        let want_src_roa = carried && self.src.roa && self.set.contains(Primitive::SrcRoa);
+        let want_dst_roa = carried && self.set.contains(Primitive::DstRoa);
+        let vector = &mut self.vector;
         let (src, dst) = {
             let Ok(rib) = self.rib.read() else { return };
-            let find = |ip: IpAddr| {
-                rib.lookup_for(target, ip)
-                    .map(|m| Found { attrs: m.attrs.clone(), len: m.prefix.len })
+            let mut find = |ip: IpAddr, want_roa: bool| {
+                let m = rib.lookup_for(target, ip)?;
+                let roa = roas.filter(|_| want_roa).map(|t| {
+                    rib.covering_for(target, ip, vector);
+                    t.vector(vector.iter().copied())
+                });
+                Some(Found { attrs: m.attrs.clone(), len: m.prefix.len, roa })
             };
-            (find(f.src_ip), find(f.dst_ip))
+            (find(f.src_ip, want_src_roa), find(f.dst_ip, want_dst_roa))
         };
         if let Some(d) = dst {
             self.fill_dst(f, &d);
@@ -288,6 +349,9 @@ impl BgpStage {
         }
         f.local_pref = a.local_pref.unwrap_or(0);
         f.med = a.med.unwrap_or(0);
+        if let Some(roa) = d.roa {
+            f.dst_roa = roa;
+        }
         if has(P::PeerDstAs) && !a.as_path.is_empty() {
             f.peer_dst_as = a.first_as;
         }
@@ -336,6 +400,9 @@ impl BgpStage {
         }
         if c.med {
             f.src_med = a.med.unwrap_or(0);
+        }
+        if let Some(roa) = src.roa {
+            f.src_roa = roa;
         }
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, RwLock};
 use super::*;
 use crate::decode::bgp::{AfiSafi, Prefix};
 use crate::enrich::netmethod::{FALLBACK, KEEP};
+use crate::routing::roa::{ROA_OVERLAP_VALID, ROA_UNKNOWN, ROA_VALID};
 use crate::routing::{PeerId, Rib, RouteAttrs, RouteKey};
 
 fn ip(s: &str) -> IpAddr {
@@ -166,4 +167,48 @@ fn agent_map_errors_name_the_line() {
     assert!(e.to_string().contains("line 2"), "{e}");
     let e = AgentMap::parse("bgp_ip=192.0.2.1 ip=10.0.0.1 filter=tcp\n").expect_err("key");
     assert!(e.to_string().contains("filter"), "{e}");
+}
+
+/// ROAs for [`rib`]: 10.0.0.0/8 by AS65010 (so 10.0.0.0/8 is valid and 10.1.0.0/16, origin
+/// 65021, too long for it, is invalid under it).
+const ROAS: &str = r#"{"roas": [{"prefix": "10.0.0.0/8", "asn": "AS65010", "maxLength": 8}]}"#;
+
+#[test]
+fn roa_states_from_the_route_and_its_covering_routes() {
+    let roas = Arc::new(RoaTable::parse(ROAS).expect("roas"));
+    let on = BgpLookupConfig { src_roa: true, ..BgpLookupConfig::default() };
+    let agg = "src_roa, dst_roa, med";
+    let mut s = stage(agg, &on, KEEP, KEEP);
+    s.set_roas(Some(roas.clone()));
+    let mut f = flow("192.0.2.1", "10.9.9.9", "10.1.2.3");
+    s.apply(&mut f);
+    // Source: the valid /8. Destination: the invalid /16 under the valid /8.
+    assert_eq!((f.src_roa, f.dst_roa), (ROA_VALID, ROA_OVERLAP_VALID));
+    // No ROA covers 2001:db8::/32; no route for 192.168.0.1.
+    let mut f = flow("192.0.2.1", "2001:db8::1", "192.168.0.1");
+    s.apply(&mut f);
+    assert_eq!((f.src_roa, f.dst_roa), (ROA_UNKNOWN, ROA_UNKNOWN));
+
+    // src_roa only with bgp_src_roa_type: bgp.
+    let mut s = stage(agg, &BgpLookupConfig::default(), KEEP, KEEP);
+    s.set_roas(Some(roas.clone()));
+    let mut f = flow("192.0.2.1", "10.9.9.9", "10.1.2.3");
+    s.apply(&mut f);
+    assert_eq!((f.src_roa, f.dst_roa), (ROA_UNKNOWN, ROA_OVERLAP_VALID));
+
+    // nfacctd 1.7.7 hands the states only to plugins that also aggregate a BGP-block primitive.
+    let mut s = stage("src_roa, dst_roa, src_host", &on, KEEP, KEEP);
+    s.set_roas(Some(roas));
+    let mut f = flow("192.0.2.1", "10.9.9.9", "10.1.2.3");
+    s.apply(&mut f);
+    assert_eq!((f.src_roa, f.dst_roa), (ROA_UNKNOWN, ROA_UNKNOWN));
+
+    // New ROAs (a reload) apply to the next record: AS65021 may now announce the /16.
+    let mut s = stage(agg, &on, KEEP, KEEP);
+    let more = r#"{"roas": [{"prefix": "10.0.0.0/8", "asn": "AS65010", "maxLength": 8},
+        {"prefix": "10.1.0.0/16", "asn": "AS65021", "maxLength": 24}]}"#;
+    s.set_roas(Some(Arc::new(RoaTable::parse(more).expect("roas"))));
+    let mut f = flow("192.0.2.1", "10.9.9.9", "10.1.2.3");
+    s.apply(&mut f);
+    assert_eq!((f.src_roa, f.dst_roa), (ROA_VALID, ROA_VALID));
 }

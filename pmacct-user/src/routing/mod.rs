@@ -4,11 +4,14 @@
 pub mod attrs;
 pub mod bmp_daemon;
 pub mod rib;
+pub mod roa;
 #[cfg(test)]
 mod tests;
 pub mod trie;
 
 use std::net::IpAddr;
+
+use crate::decode::bgp::Prefix;
 
 pub use attrs::RouteAttrs;
 pub use rib::{PeerId, Rib, RibError, RouteKey, RouteMatch, UpdateCounts};
@@ -23,6 +26,10 @@ pub trait RouteLookup: Send + Sync + std::fmt::Debug {
     /// The route flows exported by `target` use for `ip`: `target` is a router of this source,
     /// or a BGP peer of one (then only that peer's paths count).
     fn lookup_for(&self, target: IpAddr, ip: IpAddr) -> Option<RouteMatch<'_>>;
+
+    /// The routes covering `ip` that `target`'s flows see, most specific first, as (prefix,
+    /// origin AS): pmacct's lookup vector, for RPKI validation ([`roa::RoaTable::vector`]).
+    fn covering_for(&self, target: IpAddr, ip: IpAddr, out: &mut Vec<(Prefix, u32)>);
 }
 
 impl RouteLookup for Rib {
@@ -32,5 +39,9 @@ impl RouteLookup for Rib {
 
     fn lookup_for(&self, target: IpAddr, ip: IpAddr) -> Option<RouteMatch<'_>> {
         Rib::lookup_for(self, target, ip)
+    }
+
+    fn covering_for(&self, target: IpAddr, ip: IpAddr, out: &mut Vec<(Prefix, u32)>) {
+        Rib::covering_for(self, target, ip, out)
     }
 }

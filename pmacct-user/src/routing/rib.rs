@@ -141,6 +141,20 @@ impl RouterRib {
     }
 }
 
+/// The tie-break between paths of one prefix (lowest first; see the module doc).
+fn preference(r: &Route) -> impl Ord + use<> {
+    let a = &r.attrs;
+    (
+        r.key.peer.rank(),
+        Reverse(a.local_pref.unwrap_or(100)),
+        a.as_path_len,
+        a.origin.unwrap_or(0),
+        a.med.unwrap_or(0),
+        r.key.peer.addr,
+        r.key.path_id,
+    )
+}
+
 /// Routes of every monitored router.
 #[derive(Debug, Default)]
 pub struct Rib {
@@ -343,19 +357,62 @@ impl Rib {
     ) -> Option<RouteMatch<'_>> {
         let rr = self.routers.get(&router)?;
         let (prefix, v) = rr.map.longest_match_by(ip, |v| v.iter().any(&ok))?;
-        let r = v.iter().filter(|r| ok(r)).min_by_key(|r| {
-            let a = &r.attrs;
-            (
-                r.key.peer.rank(),
-                Reverse(a.local_pref.unwrap_or(100)),
-                a.as_path_len,
-                a.origin.unwrap_or(0),
-                a.med.unwrap_or(0),
-                r.key.peer.addr,
-                r.key.path_id,
-            )
-        })?;
+        let r = v.iter().filter(|r| ok(r)).min_by_key(|r| preference(r))?;
         Some(RouteMatch { prefix, key: &r.key, attrs: &r.attrs })
+    }
+
+    /// The routes pmacct's lookup "vector" holds for `ip` seen by `target` (chosen as in
+    /// [`Rib::lookup_for`]), for RPKI validation: every path of every prefix covering `ip`,
+    /// most specific prefix first and, within a prefix, the path [`Rib::lookup_for`] picks
+    /// first; each as (prefix, origin AS). `out` is cleared first.
+    pub fn covering_for(&self, target: IpAddr, ip: IpAddr, out: &mut Vec<(Prefix, u32)>) {
+        out.clear();
+        let unicast = |r: &Route| r.key.rd.is_none() && matches!(r.key.afi_safi.safi, 1 | 4);
+        if self.routers.contains_key(&target) {
+            self.covering(target, ip, 128, unicast, out);
+            return;
+        }
+        let of_peer = |r: &Route| unicast(r) && r.key.peer.addr == target;
+        if let Some(&router) =
+            self.routers.keys().find(|&&router| self.best(router, ip, of_peer).is_some())
+        {
+            self.covering(router, ip, 128, of_peer, out);
+        }
+    }
+
+    /// The unicast routes of `router` learnt from `peer` covering `prefix` (itself included),
+    /// most specific first, as [`Rib::covering_for`]: pmacct's vector for a dumped route.
+    pub fn covering_of_peer(
+        &self,
+        router: IpAddr,
+        prefix: Prefix,
+        peer: IpAddr,
+        out: &mut Vec<(Prefix, u32)>,
+    ) {
+        out.clear();
+        let ok = |r: &Route| {
+            r.key.rd.is_none() && matches!(r.key.afi_safi.safi, 1 | 4) && r.key.peer.addr == peer
+        };
+        self.covering(router, prefix.addr, prefix.len, ok, out);
+    }
+
+    fn covering(
+        &self,
+        router: IpAddr,
+        ip: IpAddr,
+        max_len: u8,
+        ok: impl Fn(&Route) -> bool,
+        out: &mut Vec<(Prefix, u32)>,
+    ) {
+        let Some(rr) = self.routers.get(&router) else { return };
+        for (prefix, v) in rr.map.covering(ip, max_len) {
+            let Some(best) = v.iter().filter(|r| ok(r)).min_by_key(|r| preference(r)) else {
+                continue;
+            };
+            out.push((prefix, best.attrs.origin_as));
+            let others = v.iter().filter(|r| ok(r) && !std::ptr::eq(*r, best));
+            out.extend(others.map(|r| (prefix, r.attrs.origin_as)));
+        }
     }
 
     /// Every path of `router`: (prefix, key, attributes).

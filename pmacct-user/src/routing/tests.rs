@@ -208,3 +208,45 @@ fn prefix_map_basics() {
     assert_eq!(m.len(), 1);
     assert!(!m.is_empty());
 }
+
+#[test]
+fn covering_routes_most_specific_first_best_path_first() {
+    let r = ip("192.0.2.1");
+    let mut rib = Rib::new();
+    rib.announce(r, key("10.0.0.1", 0), pfx("10.0.0.0/8"), attrs("1 2", None, "10.0.0.1")).unwrap();
+    rib.announce(r, key("10.0.0.1", 0), pfx("10.1.0.0/16"), attrs("1 3", None, "10.0.0.1"))
+        .unwrap();
+    // A second path to the /16, preferred (higher LOCAL_PREF).
+    rib.announce(r, key("10.0.0.2", 0), pfx("10.1.0.0/16"), attrs("4 5", Some(200), "10.0.0.2"))
+        .unwrap();
+    rib.announce(r, key("10.0.0.1", 0), pfx("10.1.2.0/24"), attrs("1 7", None, "10.0.0.1"))
+        .unwrap();
+    let mut out = Vec::new();
+    rib.covering_for(r, ip("10.1.9.9"), &mut out);
+    assert_eq!(out, [(pfx("10.1.0.0/16"), 5), (pfx("10.1.0.0/16"), 3), (pfx("10.0.0.0/8"), 2)]);
+    rib.covering_for(r, ip("10.1.2.3"), &mut out);
+    assert_eq!(out.len(), 4);
+    assert_eq!(out.first(), Some(&(pfx("10.1.2.0/24"), 7)));
+    // A BGP peer of the router as the target: only its paths.
+    rib.covering_for(ip("10.0.0.2"), ip("10.1.9.9"), &mut out);
+    assert_eq!(out, [(pfx("10.1.0.0/16"), 5)]);
+    rib.covering_for(ip("10.9.9.9"), ip("10.1.9.9"), &mut out);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn covering_routes_of_one_peer_for_a_prefix() {
+    let r = ip("192.0.2.1");
+    let mut rib = Rib::new();
+    rib.announce(r, key("10.0.0.1", 0), pfx("10.0.0.0/8"), attrs("1 2", None, "10.0.0.1")).unwrap();
+    rib.announce(r, key("10.0.0.2", 0), pfx("10.1.0.0/16"), attrs("4 5", None, "10.0.0.2"))
+        .unwrap();
+    rib.announce(r, key("10.0.0.1", 0), pfx("10.1.2.0/24"), attrs("1 7", None, "10.0.0.1"))
+        .unwrap();
+    let mut out = Vec::new();
+    rib.covering_of_peer(r, pfx("10.1.2.0/24"), ip("10.0.0.1"), &mut out);
+    assert_eq!(out, [(pfx("10.1.2.0/24"), 7), (pfx("10.0.0.0/8"), 2)]);
+    // Nothing more specific than the prefix itself.
+    rib.covering_of_peer(r, pfx("10.1.0.0/16"), ip("10.0.0.2"), &mut out);
+    assert_eq!(out, [(pfx("10.1.0.0/16"), 5)]);
+}

@@ -124,6 +124,14 @@ impl<V> PrefixMap<V> {
         None
     }
 
+    /// Every prefix containing `ip` no longer than `max_len`, longest first.
+    pub fn covering(&self, ip: IpAddr, max_len: u8) -> impl Iterator<Item = (Prefix, &V)> {
+        self.fam(ip).by_len.range(..=max_len).rev().filter_map(move |(len, table)| {
+            let v = table.get(&key(ip, *len))?;
+            Some((Prefix::new(ip, *len)?, v))
+        })
+    }
+
     /// The longest prefix containing `ip`.
     pub fn longest_match(&self, ip: IpAddr) -> Option<(Prefix, &V)> {
         self.longest_match_by(ip, |_| true)

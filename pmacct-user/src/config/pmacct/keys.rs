@@ -27,6 +27,9 @@
 //!   `pre_tag2_filter[name]`,
 //!   `pre_tag_label_filter[name]` (the global forms ignored with a warning, as pmacct does),
 //!   `maps_refresh` (maps are re-read on SIGHUP).
+//! - RIB lookups: `bgp_agent_map`, `bgp_peer_src_as_type`, `bgp_src_*_type` (with
+//!   `bgp_src_roa_type`), `rpki_roas_file`; `rpki_rtr_cache` is an error (RPKI-RTR is not
+//!   supported), `rpki_rtr_cache_*` are ignored with a warning.
 //! - Errors (ignoring them would change the numbers): `pcap_filter`,
 //!   a CSV separator of more than one character.
 //! - `bmp_*` keys: see [`super::bmp`]; `amqp_*` and `kafka_*` keys of those plugins: see
@@ -90,6 +93,8 @@ struct State<'a> {
     renormalize: bool,
     collector: CollectorKeys,
     bmp: BmpKeys,
+    /// `rpki_roas_file`, for the BMP daemon too.
+    roas_file: Option<PathBuf>,
     /// `aggregate` names that are not built-in primitives: (line, value, name).
     custom_names: Vec<(usize, String, String)>,
     /// `aggregate_primitives` (resolved path).
@@ -122,6 +127,7 @@ pub(super) fn apply(
         renormalize: false,
         collector: CollectorKeys::default(),
         bmp: BmpKeys::default(),
+        roas_file: None,
         custom_names: Vec::new(),
         aggregate_primitives: None,
     };
@@ -277,7 +283,7 @@ impl State<'_> {
             "maps_refresh" => {
                 parse_bool(ctx, line)?;
                 self.warnings.push(format!(
-                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map, networks_file and geoipv2_file on SIGHUP (pmacct: SIGUSR2)",
+                    "line {}: `maps_refresh` accepted: pmacct-rs re-reads pre_tag_map, networks_file, geoipv2_file and rpki_roas_file on SIGHUP (pmacct: SIGUSR2)",
                     line.number
                 ));
             }
@@ -349,7 +355,20 @@ impl State<'_> {
             }
             "bgp_agent_map" | "bmp_agent_map" | "bgp_peer_src_as_type" | "bgp_src_std_comm_type"
             | "bgp_src_ext_comm_type" | "bgp_src_lrg_comm_type" | "bgp_src_as_path_type"
-            | "bgp_src_local_pref_type" | "bgp_src_med_type" => self.bgp_key(line)?,
+            | "bgp_src_local_pref_type" | "bgp_src_med_type" | "bgp_src_roa_type"
+            | "rpki_roas_file" => self.bgp_key(line)?,
+            "rpki_rtr_cache" => {
+                return Err(self.err(
+                    line,
+                    "the RPKI-RTR protocol is not supported; export the ROAs to a JSON file and use `rpki_roas_file`",
+                ));
+            }
+            "rpki_rtr_cache_version" | "rpki_rtr_cache_pipe_size" | "rpki_rtr_cache_ipprec" => {
+                self.warnings.push(format!(
+                    "line {}: `{}` ignored: rpki_rtr_cache is not supported",
+                    line.number, line.key
+                ));
+            }
             "debug" => {
                 if parse_bool(ctx, line)? {
                     self.config.daemon.log_level = "debug".into();
@@ -508,6 +527,9 @@ impl State<'_> {
             self.warnings.push("neither pcap_interface, pcap_interfaces_map nor pcap_savefile is set: pmacct would pick an interface itself, pmacct-rs needs one named".into());
         }
         self.config.bmp = std::mem::take(&mut self.bmp).finish(flavor, self.warnings);
+        if let Some(b) = &mut self.config.bmp {
+            b.rpki_roas_file = self.roas_file.take();
+        }
         if !self.ignored.is_empty() {
             self.warnings.push(format!(
                 "keys not implemented by pmacct-rs, ignored: {}",

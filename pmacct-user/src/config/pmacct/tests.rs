@@ -289,3 +289,23 @@ fn geoipv2_file_is_global_and_must_open() {
     let e = err("plugins: print\ngeoipv2_file: Cargo.toml\n");
     assert!(e.contains(":2: geoipv2_file"), "{e}");
 }
+
+#[test]
+fn rpki_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("roas.json");
+    std::fs::write(&file, r#"{"roas": []}"#).unwrap();
+    let text = format!(
+        "plugins: print[a]\naggregate[a]: src_roa, dst_roa, med\nbgp_src_roa_type: bgp\n\
+         rpki_roas_file: {}\nrpki_rtr_cache_version: 1\n",
+        file.display()
+    );
+    let (c, warnings) = parse(&text).unwrap();
+    let b = &c.plugins[0].bgp;
+    assert!(b.src_roa);
+    assert_eq!(b.roas_file.as_deref(), Some(file.as_path()));
+    assert!(warnings.iter().any(|w| w.contains("rpki_rtr_cache_version")), "{warnings:?}");
+    assert!(err("plugins: print\nrpki_rtr_cache: 127.0.0.1:323\n").contains("RPKI-RTR"));
+    std::fs::write(&file, "[]").unwrap();
+    assert!(parse(&text).is_err(), "a file without `roas` is refused");
+}

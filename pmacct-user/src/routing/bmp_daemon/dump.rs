@@ -68,8 +68,15 @@ fn render(shared: &Shared, st: &DumpState, seq: u64, at: Stamp) -> Vec<String> {
     let mut entries = 0usize;
     {
         let rib = shared.rib.read().unwrap_or_else(PoisonError::into_inner);
+        let roas = shared.roas();
+        let mut vector = Vec::new();
         for (prefix, key, attrs) in rib.routes(st.addr.ip()) {
             let key: &RouteKey = key;
+            // pmacct validates a dumped route with the peer's covering routes.
+            let roa = roas.as_ref().map(|t| {
+                rib.covering_of_peer(st.addr.ip(), prefix, key.peer.addr, &mut vector);
+                t.vector(vector.iter().copied())
+            });
             let r = RouteLine {
                 head: Head::Dump { seq, at },
                 log_type: "",
@@ -80,6 +87,7 @@ fn render(shared: &Shared, st: &DumpState, seq: u64, at: Stamp) -> Vec<String> {
                 prefix,
                 path_id: None,
                 labels: &[],
+                roa,
             };
             lines.push(msglog::to_line(&msglog::route_line(&r, Some(attrs))));
             entries += 1;

@@ -78,6 +78,9 @@ pub enum BmpDaemonError {
         /// Cause.
         error: String,
     },
+    /// `rpki_roas_file` could not be loaded.
+    #[error(transparent)]
+    Roas(#[from] crate::routing::roa::RoaError),
 }
 
 /// Counters of a running daemon.
@@ -149,6 +152,8 @@ struct Shared {
     dump: Vec<broker::LineStream>,
     /// pmacct's `writer_id` added to broker messages.
     writer_id: String,
+    /// The ROAs (`rpki_roas_file`) route lines are validated against.
+    roas: RwLock<Option<Arc<crate::routing::roa::RoaTable>>>,
 }
 
 impl Shared {
@@ -158,6 +163,11 @@ impl Shared {
 
     fn stopping(&self) -> bool {
         self.stop.load(Ordering::Relaxed)
+    }
+
+    /// The ROAs in use, if any.
+    fn roas(&self) -> Option<Arc<crate::routing::roa::RoaTable>> {
+        self.roas.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 
@@ -197,6 +207,10 @@ impl BmpDaemon {
             })
             .transpose()
         };
+        let roas = match &cfg.rpki_roas_file {
+            Some(path) => Some(Arc::new(crate::routing::roa::RoaTable::load(path)?)),
+            None => None,
+        };
         let (log_name, dump_name) = ("bmp_msglog", "bmp_dump");
         let msglog = [
             start(log_name, cfg.msglog_kafka.clone().map(B::Kafka), &cfg.msglog_kafka_delivery)?,
@@ -218,6 +232,7 @@ impl BmpDaemon {
             msglog: msglog.into_iter().flatten().collect(),
             dump: dump.into_iter().flatten().collect(),
             writer_id: broker::writer_id(),
+            roas: RwLock::new(roas),
         }))
     }
 
@@ -256,6 +271,15 @@ impl BmpDaemon {
     /// The shared RIB.
     pub fn rib(&self) -> &Arc<RwLock<Rib>> {
         &self.shared.rib
+    }
+
+    /// Re-reads `rpki_roas_file` (a file that fails keeps the ROAs in use).
+    pub fn reload_roas(&self) -> Result<(), crate::routing::roa::RoaError> {
+        if let Some(path) = &self.shared.cfg.rpki_roas_file {
+            let t = Arc::new(crate::routing::roa::RoaTable::load(path)?);
+            *self.shared.roas.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(t);
+        }
+        Ok(())
     }
 
     /// Current counters.

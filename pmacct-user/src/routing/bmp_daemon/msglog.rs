@@ -181,6 +181,8 @@ pub struct RouteLine<'a> {
     pub path_id: Option<u32>,
     /// MPLS labels, when known.
     pub labels: &'a [u32],
+    /// RPKI state (`roa`, with `rpki_roas_file`), printed with the attributes.
+    pub roa: Option<u8>,
 }
 
 /// A route line (`bgp_peer_log_msg` with the BMP extras).
@@ -233,6 +235,9 @@ pub fn route_line(r: &RouteLine<'_>, a: Option<&RouteAttrs>) -> Fields {
         }
         if let Some(med) = a.med {
             f.push(("med", int(med)));
+        }
+        if let Some(roa) = r.roa {
+            f.push(("roa", crate::routing::roa::roa_str(roa).into()));
         }
     }
     if af.safi == 128

@@ -414,6 +414,8 @@ impl Session<'_> {
             prefix: n.prefix,
             path_id: msglog::path_id_of(n, rm.context.add_path(key.afi_safi)),
             labels: &n.labels,
+            // pmacct validates a logged route alone (a one-entry vector): v, i or u.
+            roa: a.and_then(|a| Some(self.shared.roas()?.validate(n.prefix, a.origin_as))),
         };
         let line = msglog::route_line(&r, a);
         self.write(&line);

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 
 use crate::aggregate::{Primitive, PrimitiveSet};
 use crate::record::{Counters, FlowFields};
+use crate::routing::roa::roa_from_str as roa;
 use crate::sink::print::value::parse_proto;
 
 /// A bad filter term.
@@ -80,6 +81,8 @@ impl Filter {
                 Primitive::SrcLrgComm => f.src_lrg_comm = bgp_string(value),
                 Primitive::SrcLocalPref => f.src_local_pref = value.parse().map_err(|_| bad())?,
                 Primitive::SrcMed => f.src_med = value.parse().map_err(|_| bad())?,
+                Primitive::SrcRoa => f.src_roa = roa(value).ok_or_else(bad)?,
+                Primitive::DstRoa => f.dst_roa = roa(value).ok_or_else(bad)?,
                 Primitive::SrcMac => f.src_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::DstMac => f.dst_mac = parse_mac(value).ok_or_else(bad)?,
                 Primitive::Vlan => f.vlan = value.parse().map_err(|_| bad())?,

@@ -47,6 +47,7 @@ pub const fn column(p: Primitive) -> (usize, usize) {
         Primitive::OutVlan => (8, 2),
         Primitive::LocalPref | Primitive::SrcLocalPref => (7, 2),
         Primitive::Med | Primitive::SrcMed => (6, 2),
+        Primitive::SrcRoa | Primitive::DstRoa => (6, 2),
         Primitive::PeerSrcAs | Primitive::PeerDstAs => (10, 2),
         Primitive::SamplingDirection => (1, 19),
         Primitive::PostNatSrcHost | Primitive::PostNatDstHost => (45, 2),

@@ -209,6 +209,8 @@ pub fn json_is_string(p: Primitive) -> bool {
                 | Primitive::TcpFlags
                 | Primitive::Proto
                 | Primitive::SamplingDirection
+                | Primitive::SrcRoa
+                | Primitive::DstRoa
                 | Primitive::PostNatSrcHost
                 | Primitive::PostNatDstHost
                 | Primitive::FwdStatus
@@ -345,6 +347,8 @@ pub fn write_value_ts(
         Primitive::SrcLocalPref => write!(out, "{}", k.src_local_pref),
         Primitive::Med => write!(out, "{}", k.med),
         Primitive::SrcMed => write!(out, "{}", k.src_med),
+        Primitive::SrcRoa => out.write_str(crate::routing::roa::roa_str(k.src_roa)),
+        Primitive::DstRoa => out.write_str(crate::routing::roa::roa_str(k.dst_roa)),
         Primitive::AsPath => write_bgp_string(out, k.as_path),
         Primitive::SrcAsPath => write_bgp_string(out, k.src_as_path),
         Primitive::StdComm => write_bgp_string(out, k.std_comm),

@@ -142,7 +142,7 @@ impl State<'_> {
     }
 
     /// The RIB lookup keys (global in pmacct, applied to every plugin): `bgp_agent_map`
-    /// (`bmp_agent_map`), `bgp_peer_src_as_type`, `bgp_src_*_type`.
+    /// (`bmp_agent_map`), `bgp_peer_src_as_type`, `bgp_src_*_type`, `rpki_roas_file`.
     pub(super) fn bgp_key(&mut self, line: &Line) -> Result<(), ConfigError> {
         let key = line.key.as_str();
         let targets: Vec<usize> = (0..self.config.plugins.len()).collect();
@@ -154,6 +154,17 @@ impl State<'_> {
             for i in targets {
                 self.config.plugins[i].bgp.agent_map = Some(path.clone());
             }
+            return Ok(());
+        }
+        if key == "rpki_roas_file" {
+            let path = self.ctx.base_dir.join(&line.value);
+            if let Err(e) = crate::routing::roa::RoaTable::load(&path) {
+                return Err(self.err(line, e.to_string()));
+            }
+            for i in targets {
+                self.config.plugins[i].bgp.roas_file = Some(path.clone());
+            }
+            self.roas_file = Some(path);
             return Ok(());
         }
         let from_bgp = match line.value.to_ascii_lowercase().as_str() {
@@ -176,6 +187,7 @@ impl State<'_> {
                 "bgp_src_lrg_comm_type" => &mut b.src_lrg_comm,
                 "bgp_src_as_path_type" => &mut b.src_as_path,
                 "bgp_src_local_pref_type" => &mut b.src_local_pref,
+                "bgp_src_roa_type" => &mut b.src_roa,
                 _ => &mut b.src_med,
             };
             *field = from_bgp;

@@ -247,6 +247,15 @@ impl State<'_> {
                 let tokens = line.value.split(',').map(str::trim);
                 for token in tokens.filter(|t| !t.is_empty() && !t.eq_ignore_ascii_case("none")) {
                     let name = token.to_ascii_lowercase();
+                    if name == "class" && !matches!(ctx.flavor, super::Flavor::Nfacctd) {
+                        // pmacctd/sfacctd classify packets with nDPI; pmacct built without it
+                        // (Debian's 1.7.7) warns and leaves the primitive out, as we do.
+                        self.warnings.push(format!(
+                            "line {}: aggregate `class` needs packet classification (nDPI), which pmacct-rs does not do: left out, as pmacct without --enable-ndpi does",
+                            line.number
+                        ));
+                        continue;
+                    }
                     if Primitive::from_name(&name).is_none() {
                         // Maybe a custom primitive: checked once aggregate_primitives is known.
                         self.custom_names.push((line.number, line.value.clone(), name.clone()));

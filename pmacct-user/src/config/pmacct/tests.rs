@@ -309,3 +309,17 @@ fn rpki_keys() {
     std::fs::write(&file, "[]").unwrap();
     assert!(parse(&text).is_err(), "a file without `roas` is refused");
 }
+
+#[test]
+fn class_needs_nfacctd_elsewhere_it_is_left_out_with_a_warning() {
+    use crate::config::pmacct::{Flavor, parse_pmacct_as};
+    let text = "plugins: print[a]\naggregate[a]: src_host, class\n";
+    let (c, w) = parse_pmacct_as(text, Path::new("/"), Flavor::Nfacctd).unwrap();
+    assert_eq!(c.plugins[0].aggregate, ["src_host", "class"]);
+    assert!(!w.iter().any(|w| w.contains("nDPI")), "{w:?}");
+    for flavor in [Flavor::Sfacctd, Flavor::Pmacctd] {
+        let (c, w) = parse_pmacct_as(text, Path::new("/"), flavor).unwrap();
+        assert_eq!(c.plugins[0].aggregate, ["src_host"], "{flavor:?}");
+        assert!(w.iter().any(|w| w.contains("line 2") && w.contains("nDPI")), "{w:?}");
+    }
+}

@@ -67,6 +67,22 @@ const PLUGINS: &[(&str, &str, &str)] = &[
     ("fmt", "formatted", "src_roa, dst_roa, src_mask, dst_mask, med"),
 ];
 
+/// Per plugin whose rows differ between nfacctd and us: its name, aggregate and a few of the
+/// differing rows.
+fn differences(run: &bmp_flows_support::Run, plugins: &[(&str, &str, &str)]) -> Vec<String> {
+    let mut failures = Vec::new();
+    for (name, _, aggregate) in plugins {
+        let (want, got) = (rows(&run.pmacct.join(name)), rows(&run.ours.join(name)));
+        eprintln!("{name}: pmacct {} rows, ours {}", want.len(), got.len());
+        if want != got {
+            let missing: Vec<_> = want.difference(&got).take(6).collect();
+            let extra: Vec<_> = got.difference(&want).take(6).collect();
+            failures.push(format!("{name} ({aggregate}): missing {missing:?}; extra {extra:?}"));
+        }
+    }
+    failures
+}
+
 fn conf(roas: &Path) -> impl Fn(u16, u16, &Path) -> String {
     move |udp, port, out| {
         let mut s = format!(
@@ -101,16 +117,7 @@ fn roa_states_match_nfacctd() {
     let roas = dir.path().join("roas.json");
     std::fs::write(&roas, ROAS).expect("roas");
     let run = bmp_flows_support::run(dir.path(), conf(&roas), ROUTES, PLUGINS.len(), &[]);
-    let mut failures = Vec::new();
-    for (name, _, aggregate) in PLUGINS {
-        let (want, got) = (rows(&run.pmacct.join(name)), rows(&run.ours.join(name)));
-        eprintln!("{name}: pmacct {} rows, ours {}", want.len(), got.len());
-        if want != got {
-            let missing: Vec<_> = want.difference(&got).take(6).collect();
-            let extra: Vec<_> = got.difference(&want).take(6).collect();
-            failures.push(format!("{name} ({aggregate}): missing {missing:?}; extra {extra:?}"));
-        }
-    }
+    let mut failures = differences(&run, PLUGINS);
     // The comparison covers every state, on both sides of the flows: nfacctd's (src, dst) pairs.
     let states = rows(&run.pmacct.join("states"));
     eprintln!("nfacctd's states: {states:?}");
@@ -185,16 +192,7 @@ fn reloaded_roas_match_nfacctd() {
     };
     let plugins = &PLUGINS[..3];
     let run = bmp_flows_support::run(dir.path(), conf(&roas), ROUTES, PLUGINS.len(), &[&reload]);
-    let mut failures = Vec::new();
-    for (name, _, aggregate) in plugins {
-        let (want, got) = (rows(&run.pmacct.join(name)), rows(&run.ours.join(name)));
-        eprintln!("{name}: pmacct {} rows, ours {}", want.len(), got.len());
-        if want != got {
-            let missing: Vec<_> = want.difference(&got).take(6).collect();
-            let extra: Vec<_> = got.difference(&want).take(6).collect();
-            failures.push(format!("{name} ({aggregate}): missing {missing:?}; extra {extra:?}"));
-        }
-    }
+    let failures = differences(&run, plugins);
     // The reload showed: a 198.51.100.0/24 destination is `i` in some rows (first send) and
     // `v` in others (second). Columns: PREF, SRC_ROA, DST_ROA, SRC_IP, DST_IP, ...
     let states = rows(&run.pmacct.join("hosts"));

@@ -11,7 +11,7 @@ use super::print::columns::Columns;
 use super::print::json;
 use super::print::value::TimestampFormat;
 use crate::aggregate::FlushBatch;
-use crate::record::FlowFields;
+use crate::record::{Counters, FlowFields};
 
 pub use dynname::{DynName, NameKind, PostTags};
 
@@ -45,10 +45,10 @@ pub fn for_each_message(
     let mut multi = String::new();
     let mut multi_key: Option<FlowFields> = None;
     let mut multi_rows = 0u64;
-    for (start, k, c) in batch.rows() {
+    let mut one = |start: i64, k: &FlowFields, c: &Counters| {
         line.clear();
         let stamps = batch.history.then_some((start, batch.flushed_at));
-        json::row_cols(&mut line, &cols, &k, c, stamps, ts);
+        json::row_cols(&mut line, &cols, k, c, stamps, ts);
         // pmacct adds the writer after the counters.
         let body = line.trim_end_matches('\n').trim_end_matches('}').len();
         line.truncate(body);
@@ -56,8 +56,8 @@ pub fn for_each_message(
         line.push_str(writer_id);
         line.push_str("\"}");
         if multi_values == 0 {
-            emit(&k, 1, &line);
-            continue;
+            emit(k, 1, &line);
+            return;
         }
         if let Some(first) = &multi_key
             && multi.len() + line.len() + 1 >= multi_values
@@ -68,11 +68,14 @@ pub fn for_each_message(
             multi_key = None;
         }
         if multi_key.is_none() {
-            multi_key = Some(k);
+            multi_key = Some(*k);
         }
         multi.push_str(&line);
         multi.push('\n');
         multi_rows += 1;
+    };
+    for bin in &batch.bins {
+        bin.entries.for_each(|k, c| one(bin.start, k, c));
     }
     if let Some(first) = &multi_key {
         emit(first, multi_rows, &multi);

@@ -131,15 +131,14 @@ pub fn encode_chunks(
     let mut rows = 0;
     for bin in &batch.bins {
         let inserted = if batch.history { bin.start } else { batch.flushed_at };
-        for (k, c) in bin.entries.iter() {
-            let k = &k;
+        bin.entries.for_each(|k, c| {
             row(&mut out, schema, modern, (inserted, batch.flushed_at), k, c, &mut text);
             rows += 1;
             if rows == max_rows {
                 chunks.push((std::mem::take(&mut out), rows));
                 rows = 0;
             }
-        }
+        });
     }
     if rows > 0 || chunks.is_empty() {
         chunks.push((out, rows));
